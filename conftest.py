@@ -1,0 +1,89 @@
+"""Test-wide fixtures and the rules about which tests may be skipped.
+
+- ``@pytest.mark.postgres`` tests run only on PostgreSQL (reason given on SQLite).
+- ``@pytest.mark.browser`` tests run only when Chromium is installed.
+- With ``JUMIN_STRICT_SKIPS=1`` (CI), any skip other than a PostgreSQL-only test on the
+  SQLite run fails the session: CI must not pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+POSTGRES_ONLY = "[postgres-only] needs PostgreSQL; this run uses SQLite"
+CHROMIUM = os.environ.get("JUMIN_CHROMIUM", "/usr/bin/chromium")
+
+
+def _vendor() -> str:
+    from django.db import connection
+
+    return connection.vendor
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    needs_pg = [item for item in items if item.get_closest_marker("postgres")]
+    if needs_pg and _vendor() != "postgresql":
+        for item in needs_pg:
+            item.add_marker(pytest.mark.skip(reason=POSTGRES_ONLY))
+    chromium_ok = shutil.which(CHROMIUM) is not None or os.path.exists(CHROMIUM)
+    if not chromium_ok:
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(
+                    pytest.mark.skip(reason=f"[browser] Chromium not found at {CHROMIUM}")
+                )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("JUMIN_STRICT_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    forbidden = []
+    for report in reporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+        if POSTGRES_ONLY in reason:
+            continue
+        forbidden.append(f"{report.nodeid}: {reason}")
+    if forbidden:
+        reporter.write_line("")
+        reporter.write_line("Skips that CI does not allow (JUMIN_STRICT_SKIPS=1):", red=True)
+        for line in forbidden:
+            reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _uses_db(request: pytest.FixtureRequest) -> tuple[bool, bool]:
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    transactional = bool(
+        {"transactional_db", "live_server"} & names
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+    return (marker is not None or "db" in names or transactional), transactional
+
+
+@pytest.fixture(autouse=True)
+def _append_only_log(request: pytest.FixtureRequest):
+    """Keep the operation log's triggers in place for every database test.
+
+    Transactional tests end with a flush (DELETE/TRUNCATE), which those triggers refuse:
+    lift them at the end of such a test, just for that flush; the next test puts them back.
+    """
+    uses_db, transactional = _uses_db(request)
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.db import connection
+
+    from jumin.audit import triggers
+
+    triggers.install(connection)
+    yield
+    if transactional:
+        triggers.uninstall(connection)

@@ -1,0 +1,36 @@
+"""A clerk logs in with the keyboard in a real browser."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from jumin.accounts.tests.factories import PASSWORD, StaffFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_clerk_logs_in_with_the_keyboard(browser_page):
+    page = browser_page
+    StaffFactory(staff_id="clerk01", name="窓口 一郎", roles=["counter_clerk"])
+    page.goto("/")
+    assert page.url.endswith("/login/?next=/")
+    assert "デモモード" in page.inner_text("body")
+    # The staff id field has focus; type, Tab, type, Enter.
+    page.keyboard.type("clerk01")
+    page.keyboard.press("Tab")
+    page.keyboard.type("wrong-password")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert "正しくありません" in page.inner_text("[role=alert]")
+    page.fill("#id_password", PASSWORD)
+    page.press("#id_password", "Enter")
+    page.wait_for_url("**/")
+    body = page.inner_text("main")
+    assert "窓口 一郎 さん、ログインしました。" in body
+    assert "窓口担当" in body
+    shots = Path(os.environ.get("JUMIN_VAR_DIR", "var")) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "home.png"))
