@@ -87,3 +87,13 @@ def _append_only_log(request: pytest.FixtureRequest):
     yield
     if transactional:
         triggers.uninstall(connection)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """No persistent connections in tests: a live-server thread holding one open would keep
+    PostgreSQL from dropping the test database at the end."""
+    from django.conf import settings
+
+    for config in settings.DATABASES.values():
+        config["CONN_MAX_AGE"] = 0

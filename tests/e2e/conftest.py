@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -28,9 +29,7 @@ def browser_page(live_server, tmp_path) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(
             viewport={"width": 1366, "height": 768}, locale="ja-JP", base_url=live_server.url
         )
@@ -41,3 +40,23 @@ def browser_page(live_server, tmp_path) -> Iterator[object]:
             context.close()
             browser.close()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    _end_other_sessions()
+
+
+def _end_other_sessions() -> None:
+    """End the database sessions the test left open besides the main one, so PostgreSQL can
+    drop the test database: the live server's request threads are daemons that may still
+    hold one, and code run inside Playwright's sync API runs in a greenlet with its own
+    context, hence its own Django connection."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    with connection.cursor() as cursor:
+        for _ in range(50):
+            cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
+            cursor.execute(f"SELECT count(*) {others}")
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.1)

@@ -12,7 +12,7 @@ from jumin.accounts.models import Staff
 
 
 class StaffBackend(BaseBackend):
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,

@@ -40,24 +40,40 @@ class DemoAccount:
 
 
 ACCOUNTS = (
-    DemoAccount("clerk01", "窓口 一郎", "マドグチ イチロウ", "chuo-kumin", ("counter_clerk",), "窓口担当"),
+    DemoAccount(
+        "clerk01", "窓口 一郎", "マドグチ イチロウ", "chuo-kumin", ("counter_clerk",), "窓口担当"
+    ),
     DemoAccount("review01", "審査 花子", "シンサ ハナコ", "chuo-kumin", ("reviewer",), "審査担当"),
     DemoAccount("super01", "監督 次郎", "カントク ジロウ", "chuo-kumin", ("supervisor",), "監督者"),
     DemoAccount(
-        "contract01", "委託 三子", "イタク ミツコ", "chuo-kumin", ("certificate_contractor",), "委託事業者"
+        "contract01",
+        "委託 三子",
+        "イタク ミツコ",
+        "chuo-kumin",
+        ("certificate_contractor",),
+        "委託事業者",
     ),
     DemoAccount(
-        "support01", "支援 四郎", "シエン シロウ", "shimin", ("support_measure_officer",), "支援措置担当"
+        "support01",
+        "支援 四郎",
+        "シエン シロウ",
+        "shimin",
+        ("support_measure_officer",),
+        "支援措置担当",
     ),
     DemoAccount("audit01", "監査 五月", "カンサ サツキ", "shimin", ("auditor",), "監査担当"),
-    DemoAccount("admin01", "管理 六郎", "カンリ ロクロウ", "shimin", ("administrator",), "システム管理者"),
+    DemoAccount(
+        "admin01", "管理 六郎", "カンリ ロクロウ", "shimin", ("administrator",), "システム管理者"
+    ),
 )
 
 
 def setup_demo(actor: Actor) -> list[DemoAccount]:
     """Create what is missing (idempotent) and return the demo accounts."""
     if settings.JUMIN["MODE"] != "demo":
-        raise ImproperlyConfigured("デモ用の職員はデモモード（JUMIN_MODE=demo）でのみ作成できます。")
+        raise ImproperlyConfigured(
+            "デモ用の職員はデモモード（JUMIN_MODE=demo）でのみ作成できます。"
+        )
     services.ensure_builtin_roles(actor)
     for code, name, kind, parent in ORG_UNITS:
         if not OrgUnit.objects.filter(code=code).exists():

@@ -118,7 +118,11 @@ def create_org_unit(
         parent = OrgUnit.objects.filter(code=parent_code).first()
         if parent is None:
             findings.append(
-                error("org_unit.parent.unknown", f"上位組織「{parent_code}」がありません。", field="parent")
+                error(
+                    "org_unit.parent.unknown",
+                    f"上位組織「{parent_code}」がありません。",
+                    field="parent",
+                )
             )
     if OrgUnit.objects.filter(code=code).exists():
         findings.append(
@@ -147,7 +151,11 @@ def create_terminal(
     unit = OrgUnit.objects.filter(code=org_unit_code).first()
     if unit is None:
         findings.append(
-            error("terminal.org_unit.unknown", f"組織「{org_unit_code}」がありません。", field="org_unit")
+            error(
+                "terminal.org_unit.unknown",
+                f"組織「{org_unit_code}」がありません。",
+                field="org_unit",
+            )
         )
     if name and Terminal.objects.filter(name=name).exists():
         findings.append(
@@ -270,7 +278,13 @@ def create_staff(
             )
     except IntegrityError as exc:  # a concurrent registration of the same id won
         raise FindingsError(
-            [error("staff.staff_id.duplicate", f"職員ID「{staff_id}」は登録済みです。", field="staff_id")]
+            [
+                error(
+                    "staff.staff_id.duplicate",
+                    f"職員ID「{staff_id}」は登録済みです。",
+                    field="staff_id",
+                )
+            ]
         ) from exc
     return staff
 
@@ -282,13 +296,25 @@ def set_roles(actor: Actor, *, staff_id: str, role_codes: Iterable[str]) -> Staf
         staff = Staff.objects.select_for_update().filter(staff_id=staff_id).first()
         if staff is None:
             raise FindingsError(
-                [error("staff.unknown", f"職員ID「{staff_id}」は登録されていません。", field="staff_id")]
+                [
+                    error(
+                        "staff.unknown",
+                        f"職員ID「{staff_id}」は登録されていません。",
+                        field="staff_id",
+                    )
+                ]
             )
         roles = list(Role.objects.filter(code__in=codes))
         unknown = sorted(codes - {r.code for r in roles})
         if unknown:
             raise FindingsError(
-                [error("staff.roles.unknown", f"ロール「{'、'.join(unknown)}」は登録されていません。", field="roles")]
+                [
+                    error(
+                        "staff.roles.unknown",
+                        f"ロール「{'、'.join(unknown)}」は登録されていません。",
+                        field="roles",
+                    )
+                ]
             )
         staff.roles.set(roles)
         audit.record(
@@ -307,7 +333,13 @@ def deactivate_staff(actor: Actor, *, staff_id: str) -> Staff:
         staff = Staff.objects.select_for_update().filter(staff_id=staff_id).first()
         if staff is None:
             raise FindingsError(
-                [error("staff.unknown", f"職員ID「{staff_id}」は登録されていません。", field="staff_id")]
+                [
+                    error(
+                        "staff.unknown",
+                        f"職員ID「{staff_id}」は登録されていません。",
+                        field="staff_id",
+                    )
+                ]
             )
         staff.is_active = False
         staff.save(update_fields=["is_active"])

@@ -80,6 +80,9 @@ class OperationLogTarget(models.Model):
         verbose_name = "操作ログ対象者"
         indexes: ClassVar = [models.Index(fields=["atena_no", "entry"])]
 
+    def __str__(self) -> str:
+        return f"#{self.entry_id} {self.atena_no}"
+
 
 class OperationLogHead(models.Model):
     """The single row that holds the end of the chain; appends lock it to serialise."""
@@ -90,3 +93,6 @@ class OperationLogHead(models.Model):
 
     class Meta:
         verbose_name = "操作ログ末尾"
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq} {self.last_hash[:12]}"

@@ -36,9 +36,9 @@ def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
     """
     report = ChainReport()
     targets: dict[int, list[str]] = defaultdict(list)
-    for entry_id, atena_no in OperationLogTarget.objects.order_by("entry_id", "atena_no").values_list(
+    for entry_id, atena_no in OperationLogTarget.objects.order_by(
         "entry_id", "atena_no"
-    ):
+    ).values_list("entry_id", "atena_no"):
         targets[entry_id].append(atena_no)
 
     expected_seq = 1
@@ -70,14 +70,17 @@ def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
         )
         if recomputed != entry.entry_hash:
             report.problems.append(
-                ChainProblem(entry.seq, "modified", f"連番 {entry.seq} の内容が改ざんされています。")
+                ChainProblem(
+                    entry.seq, "modified", f"連番 {entry.seq} の内容が改ざんされています。"
+                )
             )
         if entry.prev_hash != prev_hash:
             report.problems.append(
                 ChainProblem(
                     entry.seq,
                     "broken_link",
-                    f"連番 {entry.seq} の前エントリとの連鎖が切れています（挿入・並べ替え・削除の疑い）。",
+                    f"連番 {entry.seq} の前エントリとの連鎖が切れています"
+                    "（挿入・並べ替え・削除の疑い）。",
                 )
             )
         if sorted(entry.targets) != targets.pop(entry.seq, []):
@@ -99,7 +102,8 @@ def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
             ChainProblem(
                 head.last_seq,
                 "head",
-                f"末尾情報（連番 {head.last_seq}）と最後のエントリ（連番 {expected_seq - 1}）が一致しません（末尾の削除の疑い）。",
+                f"末尾情報（連番 {head.last_seq}）と最後のエントリ（連番 {expected_seq - 1}）"
+                "が一致しません（末尾の削除の疑い）。",
             )
         )
     return report

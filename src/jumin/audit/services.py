@@ -119,9 +119,7 @@ def record(
             "prev_hash": head.last_hash,
         }
         digest = entry_hash(**fields)  # type: ignore[arg-type]
-        entry = OperationLogEntry.objects.create(
-            operator=actor.staff, entry_hash=digest, **fields
-        )
+        entry = OperationLogEntry.objects.create(operator=actor.staff, entry_hash=digest, **fields)
         if target_list:
             OperationLogTarget.objects.bulk_create(
                 OperationLogTarget(entry=entry, atena_no=a) for a in target_list

@@ -27,7 +27,11 @@ _SQLITE_INSTALL = [
     "BEGIN SELECT RAISE(ABORT, 'operation log head cannot be deleted'); END",
 ]
 _SQLITE_UNINSTALL = [
-    *(f"DROP TRIGGER IF EXISTS {t}_no_{op}" for t in (ENTRY, TARGET) for op in ("update", "delete")),
+    *(
+        f"DROP TRIGGER IF EXISTS {t}_no_{op}"
+        for t in (ENTRY, TARGET)
+        for op in ("update", "delete")
+    ),
     f"DROP TRIGGER IF EXISTS {HEAD}_forward",
     f"DROP TRIGGER IF EXISTS {HEAD}_no_delete",
 ]

@@ -26,9 +26,7 @@ api = NinjaAPI(
 )
 
 
-def problem(
-    request: HttpRequest, status: int, code: str, title: str, **extra: Any
-) -> HttpResponse:
+def problem(request: HttpRequest, status: int, code: str, title: str, **extra: Any) -> HttpResponse:
     body = {"type": f"urn:jumin:problem:{code}", "title": title, "status": status, "code": code}
     body.update(extra)
     response = api.create_response(request, body, status=status)

@@ -1,14 +1,14 @@
 """The ``jumin`` command: Django management plus the tools that need no database.
 
-    jumin migrate                      apply database migrations
-    jumin serve [--port P]             serve the clerk UI and the API
-    jumin demo                         set up a demo city and serve it
-    jumin seed --residents N --out D   write a synthetic city as CSV (no database)
-    jumin addresses build|show         the address dictionary (no database)
-    jumin staff add|list|deactivate    staff accounts
-    jumin orgunit add|list, jumin terminal add|list
-    jumin audit verify                 check the operation log's hash chain
-    jumin <any Django command>         e.g. jumin check --deploy
+jumin migrate                      apply database migrations
+jumin serve [--port P]             serve the clerk UI and the API
+jumin demo                         set up a demo city and serve it
+jumin seed --residents N --out D   write a synthetic city as CSV (no database)
+jumin addresses build|show         the address dictionary (no database)
+jumin staff add|list|deactivate    staff accounts
+jumin orgunit add|list, jumin terminal add|list
+jumin audit verify                 check the operation log's hash chain
+jumin <any Django command>         e.g. jumin check --deploy
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ def _pure(name: str) -> Callable[[list[str]], int]:
         if name == "seed":
             from jumin.synth.cli import main as seed_main
 
-            return seed_main(argv)
+            return int(seed_main(argv))
         from jumin.addresses.cli import main as addresses_main
 
-        return addresses_main(argv)
+        return int(addresses_main(argv))
 
     return run
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in PURE_COMMANDS:
         return PURE_COMMANDS[args[0]](args[1:])
-    if not args or args[0] in {"-h", "--help", "help"} and len(args) == 1:
+    if not args or (args[0] in {"-h", "--help", "help"} and len(args) == 1):
         print(__doc__)
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jumin.config.settings")

@@ -3,7 +3,7 @@
 | variable | meaning | default |
 |---|---|---|
 | JUMIN_MODE | ``demo`` or ``production`` | ``demo`` |
-| JUMIN_DATABASE_URL | database URL (``sqlite:///path`` or ``postgres://…``) | SQLite under JUMIN_VAR_DIR |
+| JUMIN_DATABASE_URL | ``sqlite:///path`` or ``postgres://…`` | SQLite under JUMIN_VAR_DIR |
 | JUMIN_VAR_DIR | runtime data (SQLite file, key file, generated data) | ``./var`` |
 | JUMIN_SECRET_KEY | Django secret key; required in production | demo key, demo only |
 | JUMIN_ALLOWED_HOSTS | comma-separated host names | ``localhost,127.0.0.1`` in demo |

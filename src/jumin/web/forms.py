@@ -9,7 +9,9 @@ class StaffLoginForm(AuthenticationForm):
         label="職員ID", max_length=32, widget=forms.TextInput(attrs={"autofocus": True})
     )
     password = forms.CharField(
-        label="パスワード", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label="パスワード",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     error_messages = {  # noqa: RUF012 - Django's own attribute shape
         "invalid_login": (

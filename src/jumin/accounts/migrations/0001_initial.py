@@ -5,78 +5,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True, verbose_name='ロールコード')),
-                ('name', models.CharField(max_length=100, verbose_name='ロール名')),
-                ('permissions', models.JSONField(default=list, verbose_name='権限')),
-                ('on_premises_only', models.BooleanField(default=False, verbose_name='庁舎内端末のみ')),
-                ('is_builtin', models.BooleanField(default=False, verbose_name='標準ロール')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True, verbose_name="ロールコード")),
+                ("name", models.CharField(max_length=100, verbose_name="ロール名")),
+                ("permissions", models.JSONField(default=list, verbose_name="権限")),
+                (
+                    "on_premises_only",
+                    models.BooleanField(default=False, verbose_name="庁舎内端末のみ"),
+                ),
+                ("is_builtin", models.BooleanField(default=False, verbose_name="標準ロール")),
             ],
             options={
-                'verbose_name': 'ロール (role)',
-                'ordering': ['code'],
+                "verbose_name": "ロール (role)",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='OrgUnit',
+            name="OrgUnit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='組織コード')),
-                ('name', models.CharField(max_length=100, verbose_name='組織名')),
-                ('kind', models.CharField(choices=[('division', '課'), ('ward_office', '区役所'), ('branch', '出張所')], max_length=16, verbose_name='種別')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='作成日時')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='accounts.orgunit', verbose_name='上位組織')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="組織コード")),
+                ("name", models.CharField(max_length=100, verbose_name="組織名")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("division", "課"),
+                            ("ward_office", "区役所"),
+                            ("branch", "出張所"),
+                        ],
+                        max_length=16,
+                        verbose_name="種別",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="作成日時")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="accounts.orgunit",
+                        verbose_name="上位組織",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '組織 (org unit)',
-                'ordering': ['code'],
+                "verbose_name": "組織 (org unit)",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Staff',
+            name="Staff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('staff_id', models.CharField(max_length=32, unique=True, verbose_name='職員ID')),
-                ('name', models.CharField(max_length=100, verbose_name='氏名')),
-                ('name_kana', models.CharField(max_length=100, verbose_name='氏名フリガナ')),
-                ('valid_from', models.DateField(verbose_name='有効期間（開始）')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='有効期間（終了）')),
-                ('is_active', models.BooleanField(default=True, verbose_name='有効')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='登録日時')),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='accounts.orgunit', verbose_name='所属')),
-                ('roles', models.ManyToManyField(blank=True, related_name='staff', to='accounts.role', verbose_name='ロール')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                ("staff_id", models.CharField(max_length=32, unique=True, verbose_name="職員ID")),
+                ("name", models.CharField(max_length=100, verbose_name="氏名")),
+                ("name_kana", models.CharField(max_length=100, verbose_name="氏名フリガナ")),
+                ("valid_from", models.DateField(verbose_name="有効期間（開始）")),
+                (
+                    "valid_until",
+                    models.DateField(blank=True, null=True, verbose_name="有効期間（終了）"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="有効")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="登録日時")),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="accounts.orgunit",
+                        verbose_name="所属",
+                    ),
+                ),
+                (
+                    "roles",
+                    models.ManyToManyField(
+                        blank=True, related_name="staff", to="accounts.role", verbose_name="ロール"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '職員 (staff)',
-                'ordering': ['staff_id'],
+                "verbose_name": "職員 (staff)",
+                "ordering": ["staff_id"],
             },
         ),
         migrations.CreateModel(
-            name='Terminal',
+            name="Terminal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, unique=True, verbose_name='端末名')),
-                ('location', models.CharField(max_length=200, verbose_name='設置場所')),
-                ('on_premises', models.BooleanField(default=True, verbose_name='庁舎内')),
-                ('is_active', models.BooleanField(default=True, verbose_name='有効')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='登録日時')),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='accounts.orgunit', verbose_name='組織')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, unique=True, verbose_name="端末名")),
+                ("location", models.CharField(max_length=200, verbose_name="設置場所")),
+                ("on_premises", models.BooleanField(default=True, verbose_name="庁舎内")),
+                ("is_active", models.BooleanField(default=True, verbose_name="有効")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="登録日時")),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="accounts.orgunit",
+                        verbose_name="組織",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '端末 (terminal)',
-                'ordering': ['name'],
+                "verbose_name": "端末 (terminal)",
+                "ordering": ["name"],
             },
         ),
     ]

@@ -203,7 +203,9 @@ def test_login_honours_password_and_validity_period():
 
 
 def test_org_units_and_terminals():
-    unit = services.create_org_unit(SYSTEM, code="midori-kumin", name="緑区役所 区民課", kind="ward_office")
+    unit = services.create_org_unit(
+        SYSTEM, code="midori-kumin", name="緑区役所 区民課", kind="ward_office"
+    )
     branch = services.create_org_unit(
         SYSTEM, code="tsukui", name="津久井出張所", kind="branch", parent_code="midori-kumin"
     )
@@ -214,7 +216,9 @@ def test_org_units_and_terminals():
     )
     assert terminal.on_premises and terminal.org_unit == unit
     with pytest.raises(FindingsError) as exc:
-        services.create_org_unit(SYSTEM, code="Bad Code", name="", kind="castle", parent_code="none")
+        services.create_org_unit(
+            SYSTEM, code="Bad Code", name="", kind="castle", parent_code="none"
+        )
     assert _codes(exc) == {
         "org_unit.code.format",
         "name.empty",
@@ -248,10 +252,29 @@ def test_actor_describes_itself():
 
 
 def test_cli_staff_add_list_and_roles(capsys):
-    call_command("orgunit", "add", "--code", "chuo-kumin", "--name", "中央区役所 区民課", "--kind", "ward_office")
     call_command(
-        "staff", "add", "--staff-id", "clerk09", "--name", "窓口 九郎", "--kana", "マドグチ クロウ",
-        "--org-unit", "chuo-kumin", "--role", "counter_clerk",
+        "orgunit",
+        "add",
+        "--code",
+        "chuo-kumin",
+        "--name",
+        "中央区役所 区民課",
+        "--kind",
+        "ward_office",
+    )
+    call_command(
+        "staff",
+        "add",
+        "--staff-id",
+        "clerk09",
+        "--name",
+        "窓口 九郎",
+        "--kana",
+        "マドグチ クロウ",
+        "--org-unit",
+        "chuo-kumin",
+        "--role",
+        "counter_clerk",
     )
     out = capsys.readouterr().out
     assert "職員を登録しました: clerk09" in out
@@ -261,7 +284,9 @@ def test_cli_staff_add_list_and_roles(capsys):
     assert "clerk09\t窓口 九郎\tchuo-kumin\tcounter_clerk\t有効" in capsys.readouterr().out
     call_command("staff", "roles")
     assert "register:change:draft" in capsys.readouterr().out
-    call_command("terminal", "add", "--name", "T-1", "--location", "1階", "--org-unit", "chuo-kumin")
+    call_command(
+        "terminal", "add", "--name", "T-1", "--location", "1階", "--org-unit", "chuo-kumin"
+    )
     call_command("terminal", "list")
     assert "T-1\t1階\tchuo-kumin\t庁舎内" in capsys.readouterr().out
     call_command("orgunit", "list")
@@ -281,6 +306,16 @@ def test_cli_reports_findings_in_japanese():
     assert "[staff_id]" in text and "[name]" in text and "[name_kana]" in text
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command(
-            "staff", "add", "--staff-id", "abc", "--name", "a", "--kana", "ア",
-            "--org-unit", "none", "--valid-from", "2026-13-01",
+            "staff",
+            "add",
+            "--staff-id",
+            "abc",
+            "--name",
+            "a",
+            "--kana",
+            "ア",
+            "--org-unit",
+            "none",
+            "--valid-from",
+            "2026-13-01",
         )

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,50 +14,132 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='OperationLogHead',
+            name="OperationLogHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_seq', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("last_seq", models.BigIntegerField(default=0)),
+                ("last_hash", models.CharField(max_length=64)),
             ],
             options={
-                'verbose_name': '操作ログ末尾',
+                "verbose_name": "操作ログ末尾",
             },
         ),
         migrations.CreateModel(
-            name='OperationLogEntry',
+            name="OperationLogEntry",
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False, verbose_name='連番')),
-                ('occurred_at', models.DateTimeField(db_index=True, verbose_name='日時')),
-                ('operator_code', models.CharField(db_index=True, max_length=64, verbose_name='操作者ID')),
-                ('terminal_name', models.CharField(blank=True, max_length=64, verbose_name='端末名')),
-                ('place', models.CharField(blank=True, max_length=32, verbose_name='処理場所')),
-                ('category', models.CharField(choices=[('inquiry', '照会'), ('document_issue', '帳票発行'), ('change_add', '異動入力（履歴追加）'), ('change_amend', '異動入力（履歴修正）'), ('change_delete', '異動入力（履歴削除）'), ('batch_document', 'バッチ処理（帳票作成）'), ('batch_update', 'バッチ処理（データ更新）'), ('screen_copy', '画面ハードコピー'), ('data_extract', 'データ抽出（EUC）'), ('authentication', '認証'), ('event', 'イベント'), ('communication', '通信'), ('print', '印刷'), ('settings_change', '設定変更'), ('error', 'エラー')], db_index=True, max_length=32, verbose_name='区分')),
-                ('function', models.CharField(max_length=100, verbose_name='機能名')),
-                ('screen', models.CharField(blank=True, max_length=200, verbose_name='画面名・エンドポイント')),
-                ('targets', models.JSONField(default=list, verbose_name='対象者（宛名番号）')),
-                ('my_number_accessed', models.BooleanField(default=False, verbose_name='個人番号へのアクセス')),
-                ('outcome', models.CharField(choices=[('success', '成功'), ('denied', '拒否'), ('failed', '失敗'), ('error', 'エラー')], max_length=16, verbose_name='結果')),
-                ('detail', models.JSONField(default=dict, verbose_name='詳細')),
-                ('prev_hash', models.CharField(max_length=64, verbose_name='前エントリのハッシュ')),
-                ('entry_hash', models.CharField(max_length=64, verbose_name='ハッシュ')),
-                ('operator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作者')),
+                (
+                    "seq",
+                    models.BigIntegerField(primary_key=True, serialize=False, verbose_name="連番"),
+                ),
+                ("occurred_at", models.DateTimeField(db_index=True, verbose_name="日時")),
+                (
+                    "operator_code",
+                    models.CharField(db_index=True, max_length=64, verbose_name="操作者ID"),
+                ),
+                (
+                    "terminal_name",
+                    models.CharField(blank=True, max_length=64, verbose_name="端末名"),
+                ),
+                ("place", models.CharField(blank=True, max_length=32, verbose_name="処理場所")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("inquiry", "照会"),
+                            ("document_issue", "帳票発行"),
+                            ("change_add", "異動入力（履歴追加）"),
+                            ("change_amend", "異動入力（履歴修正）"),
+                            ("change_delete", "異動入力（履歴削除）"),
+                            ("batch_document", "バッチ処理（帳票作成）"),
+                            ("batch_update", "バッチ処理（データ更新）"),
+                            ("screen_copy", "画面ハードコピー"),
+                            ("data_extract", "データ抽出（EUC）"),
+                            ("authentication", "認証"),
+                            ("event", "イベント"),
+                            ("communication", "通信"),
+                            ("print", "印刷"),
+                            ("settings_change", "設定変更"),
+                            ("error", "エラー"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                        verbose_name="区分",
+                    ),
+                ),
+                ("function", models.CharField(max_length=100, verbose_name="機能名")),
+                (
+                    "screen",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="画面名・エンドポイント"
+                    ),
+                ),
+                ("targets", models.JSONField(default=list, verbose_name="対象者（宛名番号）")),
+                (
+                    "my_number_accessed",
+                    models.BooleanField(default=False, verbose_name="個人番号へのアクセス"),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("success", "成功"),
+                            ("denied", "拒否"),
+                            ("failed", "失敗"),
+                            ("error", "エラー"),
+                        ],
+                        max_length=16,
+                        verbose_name="結果",
+                    ),
+                ),
+                ("detail", models.JSONField(default=dict, verbose_name="詳細")),
+                ("prev_hash", models.CharField(max_length=64, verbose_name="前エントリのハッシュ")),
+                ("entry_hash", models.CharField(max_length=64, verbose_name="ハッシュ")),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '操作ログ (operation log entry)',
-                'ordering': ['seq'],
+                "verbose_name": "操作ログ (operation log entry)",
+                "ordering": ["seq"],
             },
         ),
         migrations.CreateModel(
-            name='OperationLogTarget',
+            name="OperationLogTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('atena_no', models.CharField(max_length=16, verbose_name='宛名番号')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='audit.operationlogentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("atena_no", models.CharField(max_length=16, verbose_name="宛名番号")),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="audit.operationlogentry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '操作ログ対象者',
-                'indexes': [models.Index(fields=['atena_no', 'entry'], name='audit_opera_atena_n_a39e0b_idx')],
+                "verbose_name": "操作ログ対象者",
+                "indexes": [
+                    models.Index(
+                        fields=["atena_no", "entry"], name="audit_opera_atena_n_a39e0b_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -65,7 +67,7 @@ def test_entries_carry_the_fields_of_the_standard():
 def test_chain_links_each_entry_to_the_previous():
     entries = _log(5)
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.entry_hash
     head = OperationLogHead.objects.get(pk=1)
     assert (head.last_seq, head.last_hash) == (5, entries[-1].entry_hash)
@@ -77,9 +79,14 @@ def test_chain_links_each_entry_to_the_previous():
 def test_record_joins_the_callers_transaction():
     # invariant 1: the log entry commits or rolls back with the caller's writes
     _log(1)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        _log(1)
-        raise RuntimeError("the caller's work failed")
+
+    def failing_work() -> None:
+        with transaction.atomic():
+            _log(1)
+            raise RuntimeError("the caller's work failed")
+
+    with pytest.raises(RuntimeError):
+        failing_work()
     assert OperationLogEntry.objects.count() == 1
     assert selectors.verify_chain().ok
     assert _log(1)[0].seq == 2
@@ -92,9 +99,7 @@ def test_record_joins_the_callers_transaction():
 def test_my_number_is_never_logged_in_clear(detail):
     # invariant 6
     with pytest.raises(services.MyNumberInLogError):
-        services.record(
-            Actor.system(), category=Category.INQUIRY, function="照会", detail=detail
-        )
+        services.record(Actor.system(), category=Category.INQUIRY, function="照会", detail=detail)
     assert OperationLogEntry.objects.count() == 0
 
 

@@ -14,7 +14,9 @@ JUMIN = [sys.executable, "-m", "jumin.config.cli"]
 
 def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {
-        k: v for k, v in os.environ.items() if not k.startswith("JUMIN_") and k != "DJANGO_SETTINGS_MODULE"
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("JUMIN_") and k != "DJANGO_SETTINGS_MODULE"
     }
     environ["JUMIN_VAR_DIR"] = str(tmp_path / "var")
     environ.update(env)
@@ -69,7 +71,12 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
         JUMIN_VAR_DIR=str(tmp_path),
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "20000", "1"]
@@ -85,15 +92,36 @@ def test_cli_end_to_end_on_a_fresh_database(tmp_path):
     assert result.returncode == 0, result.stderr
     result = _run(
         [
-            "staff", "add", "--staff-id", "admin01", "--name", "管理 六郎",
-            "--kana", "カンリ ロクロウ", "--org-unit", "shimin", "--role", "administrator",
+            "staff",
+            "add",
+            "--staff-id",
+            "admin01",
+            "--name",
+            "管理 六郎",
+            "--kana",
+            "カンリ ロクロウ",
+            "--org-unit",
+            "shimin",
+            "--role",
+            "administrator",
         ],
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "初期パスワード" in result.stdout
     bad = _run(
-        ["staff", "add", "--staff-id", "admin01", "--name", "重複", "--kana", "ジュウフク", "--org-unit", "shimin"],
+        [
+            "staff",
+            "add",
+            "--staff-id",
+            "admin01",
+            "--name",
+            "重複",
+            "--kana",
+            "ジュウフク",
+            "--org-unit",
+            "shimin",
+        ],
         tmp_path,
     )
     assert bad.returncode == 1

@@ -11,7 +11,11 @@ def test_errors_block_and_alerts_need_acknowledgement():
     findings = Findings()
     assert not findings and len(findings) == 0
     assert not findings.blocks()
-    findings.add(alert("move_in.late", "届出が14日を過ぎています。", field="notified_on", remedy="理由を確認"))
+    findings.add(
+        alert(
+            "move_in.late", "届出が14日を過ぎています。", field="notified_on", remedy="理由を確認"
+        )
+    )
     assert findings.blocks()
     assert not findings.blocks(acknowledged=["move_in.late"])
     assert [f.code for f in findings.unacknowledged([])] == ["move_in.late"]

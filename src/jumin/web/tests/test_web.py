@@ -37,7 +37,9 @@ def test_login_success_and_failure_are_logged(client):
     assert home.status_code == 200
     assert staff.name in home.content.decode()
     assert "窓口担当" in home.content.decode()
-    entries = list(OperationLogEntry.objects.filter(category=Category.AUTHENTICATION).order_by("seq"))
+    entries = list(
+        OperationLogEntry.objects.filter(category=Category.AUTHENTICATION).order_by("seq")
+    )
     assert [(e.outcome, e.operator) for e in entries] == [
         (Outcome.FAILED, None),
         (Outcome.SUCCESS, staff),

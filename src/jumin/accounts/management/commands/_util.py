@@ -17,7 +17,10 @@ def run_service(call: Callable[[], T]) -> T:
     try:
         return call()
     except FindingsError as exc:
-        lines = [f"  - [{f.field or '-'}] {f.message}" + (f"（{f.remedy}）" if f.remedy else "") for f in exc.findings]
+        lines = [
+            f"  - [{f.field or '-'}] {f.message}" + (f"（{f.remedy}）" if f.remedy else "")
+            for f in exc.findings
+        ]
         raise CommandError("入力内容に誤りがあります:\n" + "\n".join(lines)) from exc
     except PermissionDenied as exc:
         raise CommandError(str(exc)) from exc

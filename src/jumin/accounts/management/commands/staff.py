@@ -70,12 +70,15 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"職員を登録しました: {staff.staff_id} {staff.name}")
             if generated:
-                self.stdout.write(f"初期パスワード: {password}  （本人に安全な方法で伝えてください）")
+                self.stdout.write(
+                    f"初期パスワード: {password}  （本人に安全な方法で伝えてください）"
+                )
         elif action == "list":
             for row in selectors.staff_list():
+                roles = ",".join(r.code for r in row.roles.all())
+                state = "有効" if row.is_active else "無効"
                 self.stdout.write(
-                    f"{row.staff_id}\t{row.name}\t{row.org_unit.code}\t"
-                    f"{','.join(r.code for r in row.roles.all())}\t{'有効' if row.is_active else '無効'}"
+                    f"{row.staff_id}\t{row.name}\t{row.org_unit.code}\t{roles}\t{state}"
                 )
         elif action == "roles":
             for role in selectors.role_list():
@@ -87,6 +90,8 @@ class Command(BaseCommand):
             self.stdout.write(f"職員を無効にしました: {staff.staff_id}")
         elif action == "set-roles":
             staff = run_service(
-                lambda: services.set_roles(actor, staff_id=opts["staff_id"], role_codes=opts["role"])
+                lambda: services.set_roles(
+                    actor, staff_id=opts["staff_id"], role_codes=opts["role"]
+                )
             )
             self.stdout.write(f"ロールを変更しました: {staff.staff_id}")
