@@ -14,6 +14,7 @@ import shutil
 import pytest
 
 POSTGRES_ONLY = "[postgres-only] needs PostgreSQL; this run uses SQLite"
+HISTORY_TABLE = "register_residenthistory"
 CHROMIUM = os.environ.get("JUMIN_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -69,7 +70,7 @@ def _uses_db(request: pytest.FixtureRequest) -> tuple[bool, bool]:
 
 @pytest.fixture(autouse=True)
 def _append_only_log(request: pytest.FixtureRequest):
-    """Keep the operation log's triggers in place for every database test.
+    """Keep the append-only triggers (operation log, history) in place for every database test.
 
     Transactional tests end with a flush (DELETE/TRUNCATE), which those triggers refuse:
     lift them at the end of such a test, just for that flush; the next test puts them back.
@@ -84,9 +85,11 @@ def _append_only_log(request: pytest.FixtureRequest):
     from jumin.audit import triggers
 
     triggers.install(connection)
+    triggers.append_only(connection, HISTORY_TABLE)
     yield
     if transactional:
         triggers.uninstall(connection)
+        triggers.allow_changes(connection, HISTORY_TABLE)
 
 
 @pytest.fixture(scope="session")

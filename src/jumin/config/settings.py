@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "jumin.accounts",
     "jumin.audit",
+    "jumin.outbox",
+    "jumin.register",
     "jumin.web",
 ]
 

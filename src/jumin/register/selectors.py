@@ -1,0 +1,42 @@
+"""Reads of the register. Every read of a person that a member of staff makes is logged
+(DESIGN invariant 5) by the functions that take an ``actor``; the unlogged helpers below
+them are for services and procedures only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from jumin.register.models import Change, Resident, ResidentHistory, ResidentStatus
+
+
+def resident_for_update_check(atena_no: str) -> Resident | None:
+    """Internal: the current record, for a procedure building a draft (not logged)."""
+    return Resident.objects.filter(atena_no=atena_no).first()
+
+
+def household_members(household_no: str) -> list[Resident]:
+    """Internal: current members of a household (not logged)."""
+    return list(
+        Resident.objects.filter(household_no=household_no, status=ResidentStatus.RESIDENT).order_by(
+            "atena_no"
+        )
+    )
+
+
+def history_of(atena_no: str) -> QuerySet[ResidentHistory]:
+    return ResidentHistory.objects.filter(atena_no=atena_no).order_by("history_no")
+
+
+def as_of(atena_no: str, day: dt.date) -> ResidentHistory | None:
+    """The record as it stood on ``day``: the latest snapshot whose change had occurred."""
+    return (
+        ResidentHistory.objects.filter(atena_no=atena_no, occurred_on__lte=day)
+        .order_by("-history_no")
+        .first()
+    )
+
+
+def drafts() -> QuerySet[Change]:
+    return Change.objects.filter(status=Change.Status.DRAFT).order_by("created_at", "id")

@@ -1,0 +1,471 @@
+"""Writes to the register: drafts, review (commit / reject), edit locks, numbering.
+
+Invariants (DESIGN): every write takes the acting staff member and runs in one transaction
+that writes the domain rows, the history rows, the operation-log entry and the outbox
+messages (1); history is append-only (2); a draft is committed by a different member of
+staff with the review permission and is invisible until then (3, std 4.0.8 j530); errors
+block and alerts need a recorded acknowledgement (4, std 11.1 j1440).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from jumin.accounts.actor import Actor
+from jumin.accounts.permissions import Perm
+from jumin.accounts.services import authorize
+from jumin.audit import services as audit
+from jumin.audit.models import Category, Outcome
+from jumin.core.change_reasons import ChangeReason
+from jumin.core.findings import Finding, Findings, FindingsError, error
+from jumin.core.identifiers import make_atena_no, make_household_no
+from jumin.outbox import services as outbox
+from jumin.register.models import (
+    Change,
+    ChangePerson,
+    EditLock,
+    Household,
+    NumberSequence,
+    Resident,
+    ResidentHistory,
+)
+from jumin.register.records import from_json, search_keys
+
+LOCK_MINUTES = 15
+DEFAULT_BULK_CAP = 100
+
+
+@dataclass
+class PersonPlan:
+    """One person's full record after the change; ``base_history_no`` is the history number
+    the draft was built on (None for a person new to the register)."""
+
+    atena_no: str
+    base_history_no: int | None
+    after: dict[str, Any]
+
+
+@dataclass
+class Message:
+    topic: str
+    destination: str
+    ordering_key: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class DraftPlan:
+    """What a procedure produces: the persons after the change, and what it found."""
+
+    procedure: str
+    change_reason: ChangeReason
+    occurred_on: dt.date
+    notified_on: dt.date | None
+    persons: list[PersonPlan]
+    findings: Findings = field(default_factory=Findings)
+    summary: dict[str, Any] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
+    new_households: list[str] = field(default_factory=list)
+
+
+def _refuse(code: str, message: str, *, field_name: str = "", remedy: str = "") -> FindingsError:
+    return FindingsError([error(code, message, field=field_name, remedy=remedy)])
+
+
+# --- numbering (std 1.1.13, j130) -----------------------------------------------------
+
+
+def _next(name: str) -> int:
+    with transaction.atomic():
+        seq = NumberSequence.objects.select_for_update().filter(name=name).first()
+        if seq is None:
+            NumberSequence.objects.bulk_create(
+                [NumberSequence(name=name, last_value=0)], ignore_conflicts=True
+            )
+            seq = NumberSequence.objects.select_for_update().get(name=name)
+        seq.last_value += 1
+        seq.save(update_fields=["last_value"])
+        return seq.last_value
+
+
+def next_atena_no() -> str:
+    return make_atena_no(_next("atena_no"))
+
+
+def new_household_no() -> str:
+    """Assign a fresh 世帯番号 and create its household row."""
+    number = make_household_no(_next("household_no"))
+    Household.objects.create(household_no=number)
+    return number
+
+
+def reserve_numbers(name: str, count: int) -> int:
+    """Reserve ``count`` numbers at once (import); returns the first sequence value."""
+    with transaction.atomic():
+        seq = NumberSequence.objects.select_for_update().filter(name=name).first()
+        if seq is None:
+            seq = NumberSequence.objects.create(name=name, last_value=0)
+        first = seq.last_value + 1
+        seq.last_value += count
+        seq.save(update_fields=["last_value"])
+    return first
+
+
+# --- edit locks (std 10.3) -------------------------------------------------------------
+
+
+def acquire_lock(actor: Actor, atena_no: str, *, minutes: int = LOCK_MINUTES) -> EditLock:
+    """Take the edit lock on a person, or refuse naming who holds it."""
+    if actor.staff is None:
+        raise PermissionDenied("編集ロックは職員のみ取得できます。")
+    now = timezone.now()
+    with transaction.atomic():
+        lock = EditLock.objects.select_for_update().filter(atena_no=atena_no).first()
+        if lock is not None and lock.holder_id != actor.staff.pk and lock.expires_at > now:
+            holder = lock.holder
+            raise _refuse(
+                "lock.held",
+                f"宛名番号 {atena_no} は {holder.name}（{holder.staff_id}）が編集中です"
+                f"（{timezone.localtime(lock.expires_at):%H:%M} まで）。照会のみできます。",
+                field_name="atena_no",
+                remedy="編集が終わるのを待つか、編集中の職員に連絡してください。",
+            )
+        expires = now + dt.timedelta(minutes=minutes)
+        if lock is None:
+            try:
+                with transaction.atomic():
+                    lock = EditLock.objects.create(
+                        atena_no=atena_no, holder=actor.staff, acquired_at=now, expires_at=expires
+                    )
+            except IntegrityError as exc:
+                raise _refuse(
+                    "lock.held",
+                    f"宛名番号 {atena_no} は他の職員が編集を始めました。照会のみできます。",
+                    field_name="atena_no",
+                ) from exc
+        else:
+            lock.holder = actor.staff
+            lock.acquired_at = now
+            lock.expires_at = expires
+            lock.save(update_fields=["holder", "acquired_at", "expires_at"])
+    return lock
+
+
+def release_lock(actor: Actor, atena_no: str) -> None:
+    if actor.staff is None:
+        return
+    EditLock.objects.filter(atena_no=atena_no, holder=actor.staff).delete()
+
+
+def _check_locks(actor: Actor, atena_nos: Iterable[str]) -> None:
+    now = timezone.now()
+    held = (
+        EditLock.objects.filter(atena_no__in=list(atena_nos), expires_at__gt=now)
+        .exclude(holder=actor.staff)
+        .select_related("holder")
+        .first()
+    )
+    if held is not None:
+        raise _refuse(
+            "lock.held",
+            f"宛名番号 {held.atena_no} は {held.holder.name}（{held.holder.staff_id}）が編集中です。",
+            field_name="atena_no",
+            remedy="編集が終わるのを待ってください。",
+        )
+
+
+# --- drafts ----------------------------------------------------------------------------
+
+
+def save_draft(
+    actor: Actor,
+    plan: DraftPlan,
+    *,
+    acknowledged: Sequence[str] = (),
+    idempotency_key: str | None = None,
+    cancels: Change | None = None,
+) -> Change:
+    """Record a procedure's result as a draft (仮登録). Refuses, writing nothing, when the
+    plan has an error or an alert the clerk has not acknowledged."""
+    authorize(actor, Perm.CHANGE_DRAFT, "異動の入力")
+    if actor.staff is None:
+        raise PermissionDenied("異動は職員として入力してください。")
+    if idempotency_key:
+        existing = Change.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing  # a resubmitted form: the same draft, not a second one
+    findings = plan.findings
+    if findings.blocks(acknowledged):
+        raise FindingsError(Findings(findings.errors + findings.unacknowledged(acknowledged)))
+    _check_locks(actor, [p.atena_no for p in plan.persons])
+    try:
+        with transaction.atomic():
+            change = Change.objects.create(
+                procedure=plan.procedure,
+                change_reason=plan.change_reason.value,
+                occurred_on=plan.occurred_on,
+                notified_on=plan.notified_on,
+                payload={
+                    "persons": [
+                        {
+                            "atena_no": p.atena_no,
+                            "base_history_no": p.base_history_no,
+                            "after": p.after,
+                        }
+                        for p in plan.persons
+                    ],
+                    "summary": plan.summary,
+                    "messages": [m.__dict__ for m in plan.messages],
+                    "new_households": plan.new_households,
+                },
+                findings=findings.as_list(),
+                acknowledged=sorted(set(acknowledged) & {f.code for f in findings.alerts}),
+                created_by=actor.staff,
+                terminal=actor.terminal,
+                idempotency_key=idempotency_key,
+                cancels=cancels,
+            )
+            ChangePerson.objects.bulk_create(
+                ChangePerson(change=change, atena_no=p.atena_no, base_history_no=p.base_history_no)
+                for p in plan.persons
+            )
+            audit.record(
+                actor,
+                category=Category.CHANGE_ADD,
+                function=f"異動の仮登録（{plan.change_reason.label}）",
+                screen=plan.procedure,
+                targets=[p.atena_no for p in plan.persons],
+                detail={"change_id": change.pk, "acknowledged": change.acknowledged},
+            )
+    except IntegrityError:
+        if idempotency_key:
+            existing = Change.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        raise
+    return change
+
+
+def _draft_for_update(change_id: int) -> Change:
+    change = Change.objects.select_for_update().filter(pk=change_id).first()
+    if change is None:
+        raise _refuse("change.unknown", f"異動 {change_id} はありません。", field_name="change")
+    if change.status != Change.Status.DRAFT:
+        raise _refuse(
+            "change.not_draft",
+            f"異動 {change_id} は既に{change.get_status_display()}されています。",
+            field_name="change",
+            remedy="画面を更新して最新の状態を確認してください。",
+        )
+    return change
+
+
+def commit_change(actor: Actor, change_id: int, *, version: int | None = None) -> Change:
+    """本登録: a reviewer other than the author commits the draft. Appends a history row per
+    person, updates the current view, logs and enqueues messages — in one transaction."""
+    authorize(actor, Perm.CHANGE_REVIEW, "異動の本登録")
+    assert actor.staff is not None or actor.is_system
+    with transaction.atomic():
+        change = _draft_for_update(change_id)
+        if version is not None and change.version != version:
+            raise _refuse(
+                "change.stale",
+                "この異動は表示後に変更されています。",
+                field_name="change",
+                remedy="画面を更新してから審査してください。",
+            )
+        if actor.staff is not None and change.created_by_id == actor.staff.pk:
+            raise _refuse(
+                "review.same_person",
+                "自分で入力した異動は本登録できません。",
+                field_name="change",
+                remedy="審査権限を持つ別の職員に審査を依頼してください。",
+            )
+        _apply(actor, change)
+        change.status = Change.Status.COMMITTED
+        change.reviewed_by = actor.staff
+        change.reviewed_at = timezone.now()
+        change.version += 1
+        change.save(update_fields=["status", "reviewed_by", "reviewed_at", "version"])
+    return change
+
+
+def _apply(actor: Actor, change: Change) -> None:
+    persons = change.payload["persons"]
+    atena_nos = [p["atena_no"] for p in persons]
+    current = {
+        r.atena_no: r for r in Resident.objects.select_for_update().filter(atena_no__in=atena_nos)
+    }
+    now = timezone.now()
+    histories = []
+    for person in persons:
+        atena = person["atena_no"]
+        existing = current.get(atena)
+        base = person["base_history_no"]
+        if (existing.history_no if existing else None) != base:
+            raise _refuse(
+                "change.stale",
+                f"宛名番号 {atena} の記録は、この異動の入力後に変更されています。",
+                field_name="change",
+                remedy="差し戻して、最新の記録から入力し直してください。",
+            )
+        fields = from_json(person["after"])
+        fields.update(search_keys(person["after"]))
+        fields["atena_no"] = atena
+        history_no = (base or 0) + 1
+        histories.append(
+            ResidentHistory(
+                **fields,
+                history_no=history_no,
+                change=change,
+                change_reason=change.change_reason,
+                occurred_on=change.occurred_on,
+                history_notified_on=change.notified_on,
+                processed_at=now,
+                operator=change.created_by,
+                reviewer=actor.staff,
+                terminal=change.terminal,
+            )
+        )
+        if existing is None:
+            Resident.objects.create(**fields, history_no=history_no)
+        else:
+            for key, value in fields.items():
+                setattr(existing, key, value)
+            existing.history_no = history_no
+            existing.save()
+    ResidentHistory.objects.bulk_create(histories)
+    reason = ChangeReason(change.change_reason)
+    for person, history in zip(persons, histories, strict=True):
+        outbox.enqueue(
+            topic="identity_info",
+            destination="cs",
+            ordering_key=person["atena_no"],
+            idempotency_key=f"change:{change.pk}:{person['atena_no']}:identity_info",
+            payload={
+                "atena_no": person["atena_no"],
+                "history_no": history.history_no,
+                "change_reason": reason.value,
+                "occurred_on": change.occurred_on.isoformat(),
+                "juminhyo_code": history.juminhyo_code,
+                "my_number_ref": history.my_number_id,
+            },
+            change_id=change.pk,
+        )
+    for i, message in enumerate(change.payload.get("messages", [])):
+        outbox.enqueue(
+            topic=message["topic"],
+            destination=message["destination"],
+            ordering_key=message["ordering_key"],
+            idempotency_key=f"change:{change.pk}:{i}:{message['topic']}",
+            payload=message["payload"],
+            change_id=change.pk,
+        )
+    audit.record(
+        actor,
+        category=Category.CHANGE_ADD,
+        function=f"異動の本登録（{reason.label}）",
+        screen=change.procedure,
+        targets=atena_nos,
+        detail={"change_id": change.pk},
+    )
+    EditLock.objects.filter(atena_no__in=atena_nos).delete()
+
+
+def reject_change(actor: Actor, change_id: int, *, reason: str) -> Change:
+    """差戻し: the reviewer returns the draft with a reason; nothing reaches the register."""
+    authorize(actor, Perm.CHANGE_REVIEW, "異動の差戻し")
+    reason = reason.strip()
+    if not reason:
+        raise _refuse("review.reason_empty", "差戻し理由を入力してください。", field_name="reason")
+    if len(reason) > 1000:
+        raise _refuse(
+            "review.reason_too_long",
+            "差戻し理由は1000文字以内で入力してください。",
+            field_name="reason",
+        )
+    with transaction.atomic():
+        change = _draft_for_update(change_id)
+        change.status = Change.Status.REJECTED
+        change.reviewed_by = actor.staff
+        change.reviewed_at = timezone.now()
+        change.rejection_reason = reason
+        change.version += 1
+        change.save(
+            update_fields=["status", "reviewed_by", "reviewed_at", "rejection_reason", "version"]
+        )
+        audit.record(
+            actor,
+            category=Category.CHANGE_DELETE,
+            function="異動の差戻し",
+            screen=change.procedure,
+            targets=[p["atena_no"] for p in change.payload["persons"]],
+            detail={"change_id": change.pk},
+        )
+    return change
+
+
+def withdraw_change(actor: Actor, change_id: int) -> Change:
+    """取下げ: the author withdraws their own draft."""
+    authorize(actor, Perm.CHANGE_DRAFT, "異動の取下げ")
+    with transaction.atomic():
+        change = _draft_for_update(change_id)
+        if actor.staff is None or change.created_by_id != actor.staff.pk:
+            raise _refuse(
+                "change.not_author", "取下げは入力した職員のみできます。", field_name="change"
+            )
+        change.status = Change.Status.WITHDRAWN
+        change.version += 1
+        change.save(update_fields=["status", "version"])
+        audit.record(
+            actor,
+            category=Category.CHANGE_DELETE,
+            function="異動の取下げ",
+            screen=change.procedure,
+            targets=[p["atena_no"] for p in change.payload["persons"]],
+            detail={"change_id": change.pk},
+        )
+    return change
+
+
+@dataclass
+class BulkResult:
+    committed: list[int] = field(default_factory=list)
+    failed: dict[int, list[Finding]] = field(default_factory=dict)
+
+
+def bulk_commit(
+    actor: Actor, change_ids: Sequence[int], *, cap: int = DEFAULT_BULK_CAP
+) -> BulkResult:
+    """一括本登録 within a cap; each change commits (or fails) on its own."""
+    authorize(actor, Perm.CHANGE_BULK_COMMIT, "異動の一括本登録")
+    if len(change_ids) > cap:
+        raise _refuse(
+            "review.bulk_cap",
+            f"一括本登録は{cap}件までです（{len(change_ids)}件が選択されています）。",
+            field_name="change_ids",
+            remedy=f"{cap}件以下に分けてください。",
+        )
+    result = BulkResult()
+    for change_id in change_ids:
+        try:
+            commit_change(actor, change_id)
+        except FindingsError as exc:
+            result.failed[change_id] = list(exc.findings)
+            audit.record(
+                actor,
+                category=Category.CHANGE_ADD,
+                function="異動の一括本登録",
+                outcome=Outcome.FAILED,
+                detail={"change_id": change_id, "codes": [f.code for f in exc.findings]},
+            )
+        else:
+            result.committed.append(change_id)
+    return result
