@@ -100,3 +100,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
     for config in settings.DATABASES.values():
         config["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    """argon2 is deliberately slow; tests create many staff. Tests that check the production
+    hasher say so with ``override_settings``."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()

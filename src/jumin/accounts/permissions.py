@@ -86,7 +86,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     BuiltinRole(
         "counter_clerk",
         "窓口担当",
-        _READ | {Perm.CHANGE_DRAFT, Perm.CERTIFICATE_ISSUE},
+        _READ | {Perm.CHANGE_DRAFT, Perm.CHANGE_CANCEL, Perm.CERTIFICATE_ISSUE},
     ),
     BuiltinRole(
         "reviewer",

@@ -40,3 +40,12 @@ def as_of(atena_no: str, day: dt.date) -> ResidentHistory | None:
 
 def drafts() -> QuerySet[Change]:
     return Change.objects.filter(status=Change.Status.DRAFT).order_by("created_at", "id")
+
+
+def change(change_id: int) -> Change | None:
+    """Internal: one change with who entered and reviewed it (callers log the read)."""
+    return (
+        Change.objects.select_related("created_by", "reviewed_by", "terminal")
+        .filter(pk=change_id)
+        .first()
+    )

@@ -10,7 +10,7 @@ block and alerts need a recorded acknowledgement (4, std 11.1 j1440).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,7 @@ class PersonPlan:
     atena_no: str
     base_history_no: int | None
     after: dict[str, Any]
+    reason: ChangeReason | None = None  # when this person's reason differs from the change's
 
 
 @dataclass
@@ -73,6 +74,27 @@ class DraftPlan:
     summary: dict[str, Any] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
     new_households: list[str] = field(default_factory=list)
+
+
+def _household_fingerprint(plan_persons: Sequence[PersonPlan]) -> dict[str, list[list[Any]]]:
+    """The committed members (宛名番号, 履歴番号) of every household the change touches, so
+    that a commit can tell whether another change reached one of them since the draft."""
+    atenas = [p.atena_no for p in plan_persons]
+    households = {
+        str(p.after.get("household_no")) for p in plan_persons if p.after.get("household_no")
+    }
+    households |= set(
+        Resident.objects.filter(atena_no__in=atenas).values_list("household_no", flat=True)
+    )
+    out: dict[str, list[list[Any]]] = {h: [] for h in sorted(households)}
+    rows = (
+        Resident.objects.filter(household_no__in=households, status="resident")
+        .order_by("household_no", "atena_no")
+        .values_list("household_no", "atena_no", "history_no")
+    )
+    for household_no, atena_no, history_no in rows:
+        out[household_no].append([atena_no, history_no])
+    return out
 
 
 def _refuse(code: str, message: str, *, field_name: str = "", remedy: str = "") -> FindingsError:
@@ -175,7 +197,8 @@ def _check_locks(actor: Actor, atena_nos: Iterable[str]) -> None:
     if held is not None:
         raise _refuse(
             "lock.held",
-            f"宛名番号 {held.atena_no} は {held.holder.name}（{held.holder.staff_id}）が編集中です。",
+            f"宛名番号 {held.atena_no} は {held.holder.name}"
+            f"（{held.holder.staff_id}）が編集中です。",
             field_name="atena_no",
             remedy="編集が終わるのを待ってください。",
         )
@@ -224,6 +247,7 @@ def save_draft(
                     "summary": plan.summary,
                     "messages": [m.__dict__ for m in plan.messages],
                     "new_households": plan.new_households,
+                    "households": _household_fingerprint(plan.persons),
                 },
                 findings=findings.as_list(),
                 acknowledged=sorted(set(acknowledged) & {f.code for f in findings.alerts}),
@@ -251,6 +275,38 @@ def save_draft(
                 return existing
         raise
     return change
+
+
+def submit_plan(
+    planner: Callable[[Actor, Any], DraftPlan],
+    actor: Actor,
+    data: Any,
+    *,
+    acknowledged: Sequence[str] = (),
+    idempotency_key: str | None = None,
+    cancels: Change | None = None,
+) -> Change:
+    """Plan a procedure and save its draft in one transaction — how every procedure submits.
+
+    The permission is checked before the transaction, so a refusal stays in the operation
+    log; a resubmitted form (same idempotency key) returns its draft before planning, so it
+    takes no second number or code and encrypts nothing; anything the planner wrote (numbers,
+    an encrypted 個人番号) rolls back with a refused draft.
+    """
+    authorize(actor, Perm.CHANGE_DRAFT, "異動の入力")
+    if idempotency_key:
+        existing = Change.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    with transaction.atomic():
+        draft = planner(actor, data)
+        return save_draft(
+            actor,
+            draft,
+            acknowledged=acknowledged,
+            idempotency_key=idempotency_key,
+            cancels=cancels,
+        )
 
 
 def _draft_for_update(change_id: int) -> Change:
@@ -303,8 +359,21 @@ def _apply(actor: Actor, change: Change) -> None:
     current = {
         r.atena_no: r for r in Resident.objects.select_for_update().filter(atena_no__in=atena_nos)
     }
+    expected = change.payload.get("households")
+    if expected is not None:
+        plans = [PersonPlan(p["atena_no"], p["base_history_no"], p["after"]) for p in persons]
+        now_members = _household_fingerprint(plans)
+        for household_no, members in expected.items():
+            if now_members.get(household_no, []) != members:
+                raise _refuse(
+                    "change.stale",
+                    f"世帯（{household_no}）の構成または記録が、この異動の入力後に変更されています。",
+                    field_name="change",
+                    remedy="差し戻して、最新の世帯の状態から入力し直してください。",
+                )
     now = timezone.now()
     histories = []
+    person_reasons = change.payload.get("summary", {}).get("person_reasons", {})
     for person in persons:
         atena = person["atena_no"]
         existing = current.get(atena)
@@ -325,7 +394,9 @@ def _apply(actor: Actor, change: Change) -> None:
                 **fields,
                 history_no=history_no,
                 change=change,
-                change_reason=change.change_reason,
+                change_reason=(
+                    person.get("reason") or person_reasons.get(atena) or change.change_reason
+                ),
                 occurred_on=change.occurred_on,
                 history_notified_on=change.notified_on,
                 processed_at=now,
@@ -352,7 +423,7 @@ def _apply(actor: Actor, change: Change) -> None:
             payload={
                 "atena_no": person["atena_no"],
                 "history_no": history.history_no,
-                "change_reason": reason.value,
+                "change_reason": history.change_reason,
                 "occurred_on": change.occurred_on.isoformat(),
                 "juminhyo_code": history.juminhyo_code,
                 "my_number_ref": history.my_number_id,

@@ -57,9 +57,12 @@ def check_dates(
             out.append(
                 alert(
                     "notification.late",
-                    f"異動日から{(notified_on - occurred_on).days}日後の届出です（届出期間は14日）。",
+                    f"異動日から{(notified_on - occurred_on).days}日後の届出です"
+                    "（届出期間は14日）。",
                     field="notified_on",
-                    remedy="届出期間経過の理由を確認し、必要に応じて簡易裁判所への通知を行ってください。",
+                    remedy=(
+                        "届出期間経過の理由を確認し、必要に応じて簡易裁判所への通知を行ってください。"
+                    ),
                 )
             )
         if notified_on < occurred_on and not future_allowed:

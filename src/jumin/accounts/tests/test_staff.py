@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 
 from jumin.accounts import services
 from jumin.accounts.actor import Actor
@@ -72,6 +73,7 @@ def test_separation_of_duties_in_builtin_roles():
     assert Perm.MY_NUMBER_READ not in roles["certificate_contractor"]
 
 
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.Argon2PasswordHasher"])
 def test_create_staff_writes_staff_and_log():
     before = OperationLogEntry.objects.count()
     staff = _add()

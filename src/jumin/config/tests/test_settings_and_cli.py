@@ -154,6 +154,14 @@ def test_demo_setup_is_idempotent_and_lets_staff_log_in(tmp_path, settings):
     for account in ACCOUNTS:
         assert authenticate(username=account.staff_id, password=DEMO_PASSWORD) is not None
     assert (tmp_path / "demo-city" / "residents.csv").exists()
+    # the synthetic city is imported once (the second run finds the register filled)
+    from jumin.register.models import Resident, ResidentHistory
+    from jumin.register.verify import verify_register
+
+    assert Resident.objects.count() == 200
+    assert Resident.objects.filter(status="resident").exists()
+    assert ResidentHistory.objects.filter(change__procedure="import").count() >= 200
+    assert verify_register().ok
 
 
 @pytest.mark.django_db

@@ -36,7 +36,7 @@ from jumin.register.services import (
     PersonPlan,
     new_household_no,
     next_atena_no,
-    save_draft,
+    submit_plan,
 )
 from jumin.register.validation import check_dates, check_duplicates, check_households, check_person
 
@@ -222,11 +222,10 @@ def submit(
     idempotency_key: str | None = None,
 ) -> Change:
     """Enter a move-in as a draft."""
-    from django.db import transaction
 
-    with transaction.atomic():
-        draft = plan(actor, data)
-        return save_draft(actor, draft, acknowledged=acknowledged, idempotency_key=idempotency_key)
+    return submit_plan(
+        plan, actor, data, acknowledged=acknowledged, idempotency_key=idempotency_key
+    )
 
 
 def _reason(data: MoveInInput) -> ChangeReason:
@@ -261,7 +260,15 @@ def _protect(
     try:
         row = protect_my_number(number)
     except CoreError as exc:
-        findings.add(error(exc.code, exc.message, field=f"{prefix}my_number"))
+        # core's message repeats the typed number: never put a 個人番号 in a finding
+        findings.add(
+            error(
+                exc.code,
+                "個人番号が正しくありません（12桁の数字で、検査用数字が一致すること）。",
+                field=f"{prefix}my_number",
+                remedy="個人番号カードまたは通知書の番号を確認して入力し直してください。",
+            )
+        )
         return
     record["my_number_id"] = row.pk
     hashes[prefix] = my_number_lookup_hash(number)

@@ -13,7 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-MODULES = ("move_in",)
+MODULES = (
+    "move_in",
+    "moves",
+    "household",
+    "ex_officio",
+    "identity",
+    "foreign",
+    "cancellation",
+)
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,5 @@ def test_api_health_and_openapi(client):
 def test_api_errors_are_problem_documents(client):
     response = client.get("/api/no-such-route")
     assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"

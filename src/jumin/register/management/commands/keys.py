@@ -94,7 +94,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{key_id}\t{n}\t鍵ファイルにない（復号できません）")
         if missing:
             raise CommandError(
-                f"鍵ファイルにない鍵IDで暗号化された個人番号があります: {', '.join(sorted(missing))}。"
+                "鍵ファイルにない鍵IDで暗号化された個人番号があります: "
+                f"{', '.join(sorted(missing))}。"
                 "鍵ファイルをバックアップから復元してください。"
             )
 

@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from jumin.accounts.actor import Actor
 from jumin.accounts.demo import DEMO_PASSWORD, setup_demo
 
+DEMO_OPERATOR = "admin01"  # the demo's administrator, who holds Perm.REGISTER_IMPORT
+
 
 class Command(BaseCommand):
     help = "デモ環境を用意して起動する (set up and serve the demo)"
@@ -49,6 +51,7 @@ class Command(BaseCommand):
             if code != 0:
                 raise CommandError("架空の住民データの生成に失敗しました。")
         self.stdout.write(f"架空の住民データ: {city_dir}")
+        self._import_city(city_dir)
 
         url = f"http://localhost:{opts['port']}/"
         self.stdout.write("")
@@ -60,3 +63,20 @@ class Command(BaseCommand):
         self.stdout.write("=" * 64)
         if not opts["no_serve"]:
             call_command("serve", port=opts["port"])
+
+    def _import_city(self, city_dir: Path) -> None:
+        """Load the synthetic city into an empty register (jumin import, operator admin01)."""
+        from jumin.accounts.models import Staff
+        from jumin.register.importer import import_register
+        from jumin.register.models import Resident
+
+        if not Resident.objects.exists():
+            operator = Staff.objects.get(staff_id=DEMO_OPERATOR)
+            report = import_register(Actor.system("cli", "demo"), city_dir, operator=operator)
+            if not report.ok:
+                for line in report.lines():
+                    self.stderr.write(line)
+                raise CommandError("架空の住民データを取り込めませんでした。")
+        count = Resident.objects.filter(status="resident").count()
+        removed = Resident.objects.filter(status="removed").count()
+        self.stdout.write(f"住民: {count:,} 人（消除済み {removed:,} 人）")
