@@ -307,6 +307,7 @@ class ResidentHistory(ResidentRecord):
             models.Index(fields=["name_key"], name="history_name_key"),
             models.Index(fields=["address_code"], name="history_address_code"),
             models.Index(fields=["change"], name="history_change"),
+            models.Index(fields=["household_no", "occurred_on"], name="history_household"),
         ]
 
     def __str__(self) -> str:

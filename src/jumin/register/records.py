@@ -24,7 +24,7 @@ SEARCH_KEY_FIELDS = (
 _DATE_FIELDS = {
     f.name
     for f in ResidentRecord._meta.get_fields()
-    if f.get_internal_type() == "DateField"  # type: ignore[union-attr]
+    if f.get_internal_type() == "DateField"
 }
 SNAPSHOT_FIELDS: tuple[str, ...] = tuple(
     f.attname  # type: ignore[union-attr]
@@ -63,11 +63,11 @@ def blank_snapshot() -> dict[str, Any]:
         if f.name in SEARCH_KEY_FIELDS:
             continue
         attname = f.attname  # type: ignore[union-attr]
-        if f.get_internal_type() == "BooleanField":  # type: ignore[union-attr]
+        if f.get_internal_type() == "BooleanField":
             out[attname] = False
-        elif f.get_internal_type() == "JSONField":  # type: ignore[union-attr]
+        elif f.get_internal_type() == "JSONField":
             out[attname] = {}
-        elif f.null:  # type: ignore[union-attr]
+        elif f.null:
             out[attname] = None
         else:
             out[attname] = ""

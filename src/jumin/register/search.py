@@ -580,9 +580,11 @@ def _width_variants(text: str) -> list[str]:
 
 
 def _contains_any(column: str, values: Iterable[str]) -> Q:
+    # icontains, not contains: SQLite's LIKE ignores ASCII case and PostgreSQL's does not;
+    # both databases must give the same result (A棟 / a棟).
     q = Q()
     for value in values:
-        q |= Q(**{f"{column}__contains": value})
+        q |= Q(**{f"{column}__icontains": value})
     return q
 
 
@@ -617,13 +619,9 @@ def _variant_lookup() -> dict[str, tuple[str, ...]]:
 def _variant_text_q(column: str, value: str, mode: NameMode) -> Q:
     spellings = _variant_spellings(value)
     q = Q()
+    lookup = {"exact": "iexact", "prefix": "istartswith", "partial": "icontains"}[mode]
     for spelling in spellings:
-        if mode == "exact":
-            q |= Q(**{column: spelling})
-        elif mode == "prefix":
-            q |= Q(**{f"{column}__startswith": spelling})
-        else:
-            q |= Q(**{f"{column}__contains": spelling})
+        q |= Q(**{f"{column}__{lookup}": spelling})
     return q
 
 

@@ -30,9 +30,11 @@ def history_of(atena_no: str) -> QuerySet[ResidentHistory]:
 
 
 def as_of(atena_no: str, day: dt.date) -> ResidentHistory | None:
-    """The record as it stood on ``day``: the latest snapshot whose change had occurred."""
+    """The record as it stood on ``day``: the latest snapshot whose change had occurred and
+    was not cancelled by a committed cancellation (ADR 0002)."""
     return (
         ResidentHistory.objects.filter(atena_no=atena_no, occurred_on__lte=day)
+        .exclude(change__cancelled_by__status=Change.Status.COMMITTED)
         .order_by("-history_no")
         .first()
     )

@@ -348,7 +348,7 @@ def test_address_address_code_katagaki_and_ward():
         address={
             "address_code": f.OTHER_ADDRESS_CODE,
             "banchi": "1丁目2番3号",
-            "katagaki": "グリーンハイツ１０１号室",
+            "katagaki": "A棟　グリーンハイツ１０１号室",
         },
     )[1][0]
     assert atenas(address="上矢部２丁目") == {chuo.atena_no}
@@ -356,6 +356,7 @@ def test_address_address_code_katagaki_and_ward():
     assert atenas(address_code="14151") == {midori.atena_no}
     assert atenas(address_code=f.ADDRESS_CODE) == {chuo.atena_no}
     assert atenas(katagaki="ハイツ101") == {midori.atena_no}
+    assert atenas(katagaki="a棟") == {midori.atena_no}  # the same on SQLite and PostgreSQL
     assert atenas(name_kana="タロウ", kana_mode="partial", ward="緑区") == {midori.atena_no}
     assert atenas(name_kana="タロウ", kana_mode="partial", ward="中央区") == {chuo.atena_no}
     assert atenas(name_kana="タロウ", kana_mode="partial", ward="南区") == set()
