@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_refresh_builtin_roles'),
-        ('register', '0002_history_append_only'),
+        ("accounts", "0003_refresh_builtin_roles"),
+        ("register", "0002_history_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='residenthistory',
-            index=models.Index(fields=['household_no', 'occurred_on'], name='history_household'),
+            model_name="residenthistory",
+            index=models.Index(fields=["household_no", "occurred_on"], name="history_household"),
         ),
     ]
