@@ -5,6 +5,10 @@ jumin serve [--port P]             serve the clerk UI and the API
 jumin demo                         set up a demo city and serve it
 jumin seed --residents N --out D   write a synthetic city as CSV (no database)
 jumin addresses build|show         the address dictionary (no database)
+jumin import DIR --operator ID     validate and load a register (CSV layout), all or nothing
+jumin register verify              rebuild the current view from history and compare
+jumin keys init|status|rotate      the 個人番号 encryption keys
+jumin codes load FILE|status       the pool of unused 住民票コード
 jumin staff add|list|deactivate    staff accounts
 jumin orgunit add|list, jumin terminal add|list
 jumin audit verify                 check the operation log's hash chain

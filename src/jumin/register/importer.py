@@ -18,10 +18,12 @@ and a Japanese message). The load is all-or-nothing: everything is written in on
 transaction, which is rolled back when any problem is found, so a failing file loads
 nothing. ``dry_run`` validates only.
 
-Speed: rows go to the database with ``executemany`` of plain tuples in batches (no model
-instances for the 2–3 million snapshot rows of a large city), the 個人番号 rows with
-``bulk_create`` (their ids are needed by the snapshots). Validation results are cached per
-distinct value (names, readings, 続柄 and 住所コード repeat a lot).
+Speed: rows go to the database as plain tuples in batches (no model instances for the 2–3
+million snapshot rows of a large city) — ``executemany`` on SQLite, COPY on PostgreSQL —
+written by a second thread (``_Writer``) while the main thread reads the next batch; the
+個人番号 rows with a multi-row INSERT … RETURNING (the snapshots need their ids).
+Validation results are cached per distinct value (names, readings, 続柄 and 住所コード repeat
+a lot). Measurements: docs/guide/data-migration.md.
 
 One ``Change`` (procedure ``import``, change reason 職権記載) groups the batch; each history row
 keeps its own ``change_reason`` from the CSV. No outbox messages are written: migrated
@@ -422,6 +424,19 @@ def import_register(
         except _Rollback:
             report.loaded = False
             report.change_id = None
+        except Exception as exc:  # a database error while writing: rolled back, logged
+            report.loaded = False
+            report.change_id = None
+            report.seconds = time.perf_counter() - started
+            report.add(
+                "",
+                0,
+                "",
+                "import.database",
+                f"書込み中にエラーが発生しました（{type(exc).__name__}）。",
+            )
+            _log(actor, report, operator)
+            raise
     report.seconds = time.perf_counter() - started
     _log(actor, report, operator)
     return report
@@ -697,14 +712,27 @@ _RESIDENT_PICK = (
 )
 
 
-def _insert_sql(model: Any, attnames: Sequence[str]) -> str:
+@dataclass(frozen=True)
+class _Insert:
+    """How to bulk-insert rows into one table: ``executemany`` of an INSERT, or (PostgreSQL)
+    COPY FROM STDIN, the database's own bulk path."""
+
+    insert: str
+    copy: str
+
+
+def _insert_sql(model: Any, attnames: Sequence[str]) -> _Insert:
     meta = model._meta
     by_attname = {f.attname: str(f.column) for f in meta.concrete_fields}
     quote = connection.ops.quote_name
     columns = ", ".join(quote(by_attname[a]) for a in attnames)
     marks = ", ".join(["%s"] * len(attnames))
+    table = quote(meta.db_table)
     # identifiers come from the models, values are parameters
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    return _Insert(
+        insert=f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+        copy=f"COPY {table} ({columns}) FROM STDIN",
+    )
 
 
 # --------------------------------------------------------------------------- the run
@@ -1223,7 +1251,7 @@ class _Run:
         if self.loading:
             now = self.now_db
             self.writer.submit(
-                _executemany,
+                _insert_rows,
                 _insert_sql(Household, ("household_no", "created_at")),
                 [(number, now) for number in batch],
             )
@@ -2099,7 +2127,7 @@ class _Writer:
             raise error
 
     def _run(self, raw: Any, vendor: str) -> None:
-        cursor = _RawCursor(raw.cursor(), vendor == "sqlite")
+        cursor = _RawCursor(raw.cursor(), vendor)
         try:
             while True:
                 item = self.queue.get()
@@ -2120,16 +2148,24 @@ class _Writer:
 class _RawCursor:
     """A DB-API cursor taking Django's ``%s`` placeholders on every backend."""
 
-    def __init__(self, cursor: Any, qmark: bool) -> None:
+    def __init__(self, cursor: Any, vendor: str) -> None:
         self.cursor = cursor
-        self.qmark = qmark
+        self.qmark = vendor == "sqlite"
+        self.copy = vendor == "postgresql" and hasattr(cursor, "copy")
 
     def _sql(self, sql: str) -> str:
         return sql.replace("%s", "?") if self.qmark else sql
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self.cursor.executemany(self._sql(sql), rows)
+    def insert(self, statement: _Insert, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.copy:
+            with self.cursor.copy(statement.copy) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        else:
+            self.cursor.executemany(self._sql(statement.insert), rows)
 
     def fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         self.cursor.execute(self._sql(sql), params)
@@ -2139,8 +2175,8 @@ class _RawCursor:
         self.cursor.close()
 
 
-def _executemany(cursor: _RawCursor, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    cursor.executemany(sql, rows)
+def _insert_rows(cursor: _RawCursor, statement: _Insert, rows: Sequence[Sequence[Any]]) -> None:
+    cursor.insert(statement, rows)
 
 
 def _write_persons(
@@ -2192,8 +2228,8 @@ def _write_persons(
             )
         current.append((*record, p.last_no, now))
         p.rows = []
-    cursor.executemany(sql.history, history)
-    cursor.executemany(sql.resident, current)
+    cursor.insert(sql.history, history)
+    cursor.insert(sql.resident, current)
 
 
 _RETURNING_CHUNK = 200  # rows per INSERT … RETURNING (4 parameters each)
@@ -2203,8 +2239,8 @@ _RETURNING_CHUNK = 200  # rows per INSERT … RETURNING (4 parameters each)
 class _Statements:
     """The SQL the writer runs, built in the main thread (Django's connection is per thread)."""
 
-    history: str
-    resident: str
+    history: _Insert
+    resident: _Insert
     numbers: str  # INSERT … VALUES (without the value lists)
     numbers_returning: str
 

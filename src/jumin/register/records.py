@@ -22,9 +22,7 @@ SEARCH_KEY_FIELDS = (
     "alias_kana_key",
 )
 _DATE_FIELDS = {
-    f.name
-    for f in ResidentRecord._meta.get_fields()
-    if f.get_internal_type() == "DateField"
+    f.name for f in ResidentRecord._meta.get_fields() if f.get_internal_type() == "DateField"
 }
 SNAPSHOT_FIELDS: tuple[str, ...] = tuple(
     f.attname  # type: ignore[union-attr]

@@ -486,3 +486,19 @@ def test_the_operator_needs_the_import_permission(city):
         call_command("import", str(city), "--operator", clerk.staff_id)
     with pytest.raises(CommandError, match="職員ID「nobody」"):
         call_command("import", str(city), "--operator", "nobody")
+
+
+def test_a_database_error_while_writing_rolls_everything_back(city, admin, monkeypatch):
+    """Invariant 8: an error in the writer thread leaves no partial state, and is logged."""
+    from jumin.register import importer
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "_write_persons", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_register(actor(), city, operator=admin, batch_size=50)
+    nothing_loaded()
+    entry = OperationLogEntry.objects.get(function=FUNCTION)
+    assert entry.outcome == Outcome.FAILED
+    assert entry.detail["problem_codes"] == ["import.database"]
