@@ -62,7 +62,6 @@ def _child(db_url: str, residents: int, workdir: Path) -> dict[str, float]:
     django.setup()
     from django.core.management import call_command
     from django.db import connection, transaction
-    from jumin.register.verify import verify_register
 
     from jumin.accounts import services as accounts
     from jumin.accounts.actor import Actor
@@ -70,6 +69,7 @@ def _child(db_url: str, residents: int, workdir: Path) -> dict[str, float]:
     from jumin.register.importer import import_register
     from jumin.register.models import Resident
     from jumin.register.procedures import move_in
+    from jumin.register.verify import verify_register
     from jumin.synth.generator import generate
 
     call_command("migrate", verbosity=0)
