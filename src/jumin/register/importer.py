@@ -605,6 +605,25 @@ HISTORY_EXTRA = (
 )
 RESIDENT_EXTRA = ("history_no", "updated_at")
 
+# Items the CSV layout does not carry: imported with their empty value.
+_EXTRA = {
+    "former_family_name_kana_confirmed": False,
+    "alias_kana_confirmed": False,
+    "alias_removed_municipality_code": "",
+    "last_registered_address": "",
+    "residence_place_notified": False,
+    "landing_permit_move_in": False,
+    "card_status": "",
+    "adult_guardianship": False,
+    "signature_cert_serial": "",
+    "auth_cert_serial": "",
+    "suppressed": False,
+    "memo": "",
+    "display_order": None,
+}
+EXTRA_DEFAULTS = tuple(_EXTRA)
+_EXTRA_VALUES = tuple(_EXTRA.values())
+
 # A snapshot is assembled from three tuples: the person's constants (residents.csv), the
 # state of one history row, and the items derived per row; _RECORD_ORDER puts them in
 # RECORD_FIELDS order with one C-level call.
@@ -631,6 +650,9 @@ CONST_FIELDS = (
     "elector",
     "insurance",
     "remarks",
+    "alias_entered_municipality_code",
+    "alien_registration_on",
+    *EXTRA_DEFAULTS,
 )
 STATE_FIELDS = (
     "household_no",
@@ -1591,6 +1613,9 @@ class _Run:
             False,  # elector
             "{}",  # insurance
             f"旧外国人登録年月日 {alien}" if alien else "",  # remarks
+            alias_lg or "",  # alias_entered_municipality_code
+            alien,  # alien_registration_on
+            *_EXTRA_VALUES,
         )
         return p
 

@@ -127,6 +127,34 @@ class ResidentRecord(models.Model):
     removal_reason = models.CharField("消除事由", max_length=40, choices=REASONS, blank=True)
     removed_on = models.DateField("消除の事由が生じた年月日", null=True, blank=True)
 
+    # The other items of std 1.1.1 (j10) / 1.1.2 (j20) that later work fills in (card,
+    # certificates, 住基ネット, support measures); kept per snapshot like every item.
+    former_family_name_kana_confirmed = models.BooleanField("旧氏フリガナ確認フラグ", default=False)
+    alias_kana_confirmed = models.BooleanField("通称フリガナ確認フラグ", default=False)
+    alias_entered_municipality_code = models.CharField(
+        "通称を記載した市区町村コード", max_length=6, blank=True
+    )
+    alias_removed_municipality_code = models.CharField(
+        "通称を削除した市区町村コード", max_length=6, blank=True
+    )
+    alien_registration_on = models.DateField("旧外登法による登録年月日", null=True, blank=True)
+    last_registered_address = models.CharField("最終登録住所地", max_length=300, blank=True)
+    residence_place_notified = models.BooleanField("住居地の届出の有無", default=False)
+    landing_permit_move_in = models.BooleanField("上陸許可証による転入の旨", default=False)
+    card_status = models.CharField(
+        "個人番号カード・住基カードの発行状況", max_length=40, blank=True
+    )
+    adult_guardianship = models.BooleanField("成年被後見人の該当有無", default=False)
+    signature_cert_serial = models.CharField(
+        "署名用電子証明書シリアル番号", max_length=64, blank=True
+    )
+    auth_cert_serial = models.CharField(
+        "利用者証明用電子証明書シリアル番号", max_length=64, blank=True
+    )
+    suppressed = models.BooleanField("抑止フラグ", default=False)
+    memo = models.TextField("メモ", blank=True)
+    display_order = models.PositiveIntegerField("世帯員の並び順（任意設定）", null=True, blank=True)
+
     # Search keys (derived from the items above with jumin.core; never shown)
     kana_key = models.CharField(max_length=200, blank=True)
     kana_exact = models.CharField(max_length=200, blank=True)
