@@ -84,6 +84,7 @@ from jumin.register.models import (
     ResidentRecord,
 )
 from jumin.register.records import SEARCH_KEY_FIELDS, search_keys
+from jumin.synth import generator as layout
 
 __all__ = [
     "FILES",
@@ -112,93 +113,11 @@ HOUSEHOLDS, RESIDENTS, HISTORY, MANIFEST = (
 )
 FILES = (HOUSEHOLDS, RESIDENTS, HISTORY, MANIFEST)
 
-STATE_COLUMNS: tuple[str, ...] = (
-    "household_no",
-    "relationship",
-    "head_name",
-    "status",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "former_family_name",
-    "former_family_name_kana",
-    "alias",
-    "alias_kana",
-    "address_code",
-    "postal_code",
-    "ward",
-    "town",
-    "banchi",
-    "katagaki",
-    "previous_address_code",
-    "previous_postal_code",
-    "previous_address",
-    "moved_out_to_postal_code",
-    "moved_out_to_address",
-    "residence_status",
-    "period_of_stay",
-    "stay_expires_on",
-    "residence_card_no",
-)
-HOUSEHOLD_COLUMNS: tuple[str, ...] = (
-    "household_no",
-    "status",
-    "head_atena_no",
-    "head_name",
-    "member_count",
-    "address_code",
-    "postal_code",
-    "prefecture",
-    "city",
-    "ward",
-    "town",
-    "banchi",
-    "katagaki",
-    "formed_on",
-    "removed_on",
-)
-RESIDENT_COLUMNS: tuple[str, ...] = (
-    "atena_no",
-    "history_no",
-    "resident_type",
-    *STATE_COLUMNS,
-    "name_kana_confirmed",
-    "name_alphabet",
-    "alias_entered_on",
-    "alias_entered_municipality_code",
-    "birth_date",
-    "sex",
-    "honseki",
-    "koseki_head",
-    "became_resident_on",
-    "became_foreign_resident_on",
-    "alien_registration_on",
-    "prefecture",
-    "city",
-    "address_set_on",
-    "notified_on",
-    "my_number",
-    "juminhyo_code",
-    "nationality_code",
-    "nationality",
-    "foreign_resident_category",
-    "removal_reason",
-    "removed_on",
-    "removal_notified_on",
-)
-HISTORY_COLUMNS: tuple[str, ...] = (
-    "atena_no",
-    "history_no",
-    "change_reason",
-    "occurred_on",
-    "notified_on",
-    "processed_on",
-    *STATE_COLUMNS,
-    "moved_from_address_code",
-    "moved_from_postal_code",
-    "moved_from_address",
-)
+# The CSV layout (docs/guide/csv-layout.md) is defined once, beside the generator that writes it.
+STATE_COLUMNS = layout.STATE_COLUMNS
+HOUSEHOLD_COLUMNS = layout.HOUSEHOLD_COLUMNS
+RESIDENT_COLUMNS = layout.RESIDENT_COLUMNS
+HISTORY_COLUMNS = layout.HISTORY_COLUMNS
 EXPECTED_COLUMNS = {
     HOUSEHOLDS: HOUSEHOLD_COLUMNS,
     RESIDENTS: RESIDENT_COLUMNS,
