@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import QuerySet
 
 from jumin.accounts.actor import Actor
 from jumin.accounts.permissions import Perm
@@ -29,9 +28,8 @@ from jumin.core.findings import FindingsError, error
 from jumin.core.identifiers import is_valid_my_number
 from jumin.core.relationships import HouseholdMember, household_display_order
 from jumin.core.variants import name_search_key
-from jumin.register import crypto
+from jumin.register import crypto, selectors
 from jumin.register.models import (
-    Change,
     Household,
     Resident,
     ResidentHistory,
@@ -108,20 +106,6 @@ def _not_yet_recorded(atena_no: str, day: dt.date) -> FindingsError:
 # --------------------------------------------------------------------------- as of
 
 
-def _effective_history() -> QuerySet[ResidentHistory]:
-    """History rows of changes not cancelled by a committed cancellation."""
-    return ResidentHistory.objects.exclude(change__cancelled_by__status=Change.Status.COMMITTED)
-
-
-def _as_of_row(atena_no: str, day: dt.date) -> ResidentHistory | None:
-    return (
-        _effective_history()
-        .filter(atena_no=atena_no, occurred_on__lte=day)
-        .order_by("-history_no")
-        .first()
-    )
-
-
 # --------------------------------------------------------------------------- a person
 
 
@@ -133,7 +117,7 @@ def get_resident(actor: Actor, atena_no: str, *, as_of: dt.date | None = None) -
         raise _unknown_resident(atena_no)
     record: Resident | ResidentHistory = resident
     if as_of is not None:
-        row = _as_of_row(atena_no, as_of)
+        row = selectors.as_of(atena_no, as_of)
         if row is None:
             raise _not_yet_recorded(atena_no, as_of)
         record = row
@@ -272,7 +256,7 @@ def _members_as_of(
         return [], []
     latest: dict[str, ResidentHistory] = {}
     rows = (
-        _effective_history()
+        selectors.effective_history()
         .filter(atena_no__in=candidates, occurred_on__lte=day)
         .order_by("atena_no", "-history_no")
     )

@@ -29,12 +29,17 @@ def history_of(atena_no: str) -> QuerySet[ResidentHistory]:
     return ResidentHistory.objects.filter(atena_no=atena_no).order_by("history_no")
 
 
+def effective_history() -> QuerySet[ResidentHistory]:
+    """History rows of changes not cancelled by a committed cancellation (ADR 0002)."""
+    return ResidentHistory.objects.exclude(change__cancelled_by__status=Change.Status.COMMITTED)
+
+
 def as_of(atena_no: str, day: dt.date) -> ResidentHistory | None:
-    """The record as it stood on ``day``: the latest snapshot whose change had occurred and
-    was not cancelled by a committed cancellation (ADR 0002)."""
+    """The record as it stood on ``day``: the latest effective snapshot whose change had
+    occurred by then."""
     return (
-        ResidentHistory.objects.filter(atena_no=atena_no, occurred_on__lte=day)
-        .exclude(change__cancelled_by__status=Change.Status.COMMITTED)
+        effective_history()
+        .filter(atena_no=atena_no, occurred_on__lte=day)
         .order_by("-history_no")
         .first()
     )
