@@ -42,6 +42,7 @@ from jumin.register.schemas import (
     HistoryOut,
     HouseholdOut,
     LockOut,
+    MarkedRecord,
     MyNumberOut,
     ProcedureOut,
     RejectIn,
@@ -273,13 +274,16 @@ def bulk_commit(request: HttpRequest, payload: BulkCommitIn) -> dict[str, Any]:
 @requires(Perm.RESIDENT_READ)
 def resident(request: HttpRequest, atena_no: str, as_of: dt.date | None = None) -> Any:
     """The record of one person now, or as it stood on ``as_of`` (std 1.2.1 j200); a removed
-    person's 除票 too. Never the 個人番号 (see ``/my-number``)."""
+    person's 除票 too. Never the 個人番号 (see ``/my-number``). A 転出予定者 is a resident until
+    the planned date, with ``moving_out_on`` and ``moving_out_to`` (std 1.1.5 j50)."""
     view = reads.get_resident(actor_from_request(request), atena_no, as_of=as_of)
     return {
         "atena_no": atena_no,
         "as_of": view.as_of,
         "history_no": view.history_no,
         "is_removed": view.is_removed,
+        "moving_out_on": view.moving_out_on,
+        "moving_out_to": view.moving_out_to,
         "record": view.record,
     }
 
@@ -304,9 +308,16 @@ def resident_history(request: HttpRequest, atena_no: str) -> Any:
 )
 @requires(Perm.RESIDENT_READ)
 def household(request: HttpRequest, household_no: str, as_of: dt.date | None = None) -> Any:
-    """The members of a household in display order, now or on ``as_of``."""
+    """The members of a household in display order, now or on ``as_of``; a 転出予定者 among
+    them until the planned date, with ``moving_out_on`` and ``moving_out_to``."""
     view = reads.get_household(actor_from_request(request), household_no, as_of=as_of)
-    return {"household_no": view.household_no, "as_of": view.as_of, "members": view.members}
+    members = []
+    for record in view.members:
+        marker = view.moving_out.get(record.atena_no)
+        members.append(
+            MarkedRecord(record, marker.on if marker else None, marker.to if marker else None)
+        )
+    return {"household_no": view.household_no, "as_of": view.as_of, "members": members}
 
 
 @router.post(
@@ -327,6 +338,9 @@ def reveal_my_number(request: HttpRequest, atena_no: str, payload: RevealIn) -> 
 
 
 class SearchRowOut(Schema):
+    """One person found. A 転出予定者 is a resident (``status`` resident) until the planned
+    date, with ``moving_out_on`` and ``moving_out_to``."""
+
     atena_no: str
     household_no: str
     name: str
@@ -340,6 +354,8 @@ class SearchRowOut(Schema):
     removal_reason: str
     relationship: str
     matched_on_history: bool = Field(..., description="過去の履歴の氏名・住所で一致した")
+    moving_out_on: dt.date | None = Field(None, description="転出予定者の転出予定年月日")
+    moving_out_to: str | None = Field(None, description="転出予定者の転出先住所（予定）")
 
 
 class SearchOut(Schema):

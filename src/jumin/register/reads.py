@@ -7,7 +7,15 @@ the function, which persons (``targets``) and whether the 個人番号 was shown
 are written when a change is committed, never by a draft (std 4.0.8, j530).
 
 "As of date D" follows ADR 0002: the latest snapshot of the person with ``occurred_on ≤ D``,
-by ``history_no``, among changes not cancelled by a committed 異動の取消し.
+by ``history_no``, among changes not cancelled by a committed 異動の取消し (and a removal by
+転出 in force from its ``removed_on``: ``status.in_force_q``).
+
+転出予定者 (std 1.1.5 j50, 5.1 j1000): a 転出 is committed as a removal dated on the planned day.
+Until that day the person is read as a resident — the record in force that day (the one before
+the 転出, so without the items the 転出届 recorded) with a ``MovingOut`` marker carrying the
+planned date and destination; their household lists them, marked, among its members, with the
+relationships as they stand until the date. From the planned date (or the earlier move-in date
+of a received 転入通知) they are a removed record. The rule is ``jumin.register.status``.
 """
 
 from __future__ import annotations
@@ -28,14 +36,14 @@ from jumin.core.findings import FindingsError, error
 from jumin.core.identifiers import is_valid_my_number
 from jumin.core.relationships import HouseholdMember, household_display_order
 from jumin.core.variants import name_search_key
-from jumin.register import crypto, selectors
+from jumin.register import crypto, selectors, status
 from jumin.register.models import (
     Household,
     Resident,
     ResidentHistory,
     ResidentRecord,
-    ResidentStatus,
 )
+from jumin.register.status import MovingOut
 
 READ_FUNCTION = "住民照会"
 HOUSEHOLD_FUNCTION = "世帯照会"
@@ -47,30 +55,49 @@ HEAD = "世帯主"
 
 @dataclass(frozen=True)
 class ResidentView:
-    """One person's record: the current one (``Resident``), or the snapshot as of a date
-    (``ResidentHistory``)."""
+    """One person's record: the current one (``Resident``), or the snapshot in force on a
+    date (``ResidentHistory``: ``as_of``, or today for a 転出予定者 — the record before the
+    転出). ``moving_out`` marks a 転出予定者: a resident until ``moving_out.on``."""
 
     record: Resident | ResidentHistory
     is_removed: bool
     as_of: dt.date | None
     history_no: int
+    moving_out: MovingOut | None = None
 
     @property
     def atena_no(self) -> str:
         return self.record.atena_no
 
+    @property
+    def moving_out_on(self) -> dt.date | None:
+        """転出予定年月日 of a 転出予定者, else None."""
+        return self.moving_out.on if self.moving_out else None
+
+    @property
+    def moving_out_to(self) -> str | None:
+        """転出先住所（予定） of a 転出予定者, else None."""
+        return self.moving_out.to if self.moving_out else None
+
 
 @dataclass(frozen=True)
 class HouseholdView:
-    """A household's members in the display order of std 5.2 (j1010)."""
+    """A household's members in the display order of std 5.2 (j1010); with
+    ``include_removed``, the removed records follow (``removed`` names them). ``moving_out``
+    marks the 転出予定者 among the members, by 宛名番号."""
 
     household_no: str
     as_of: dt.date | None
     members: list[Resident | ResidentHistory] = field(default_factory=list)
+    moving_out: dict[str, MovingOut] = field(default_factory=dict)
+    removed: frozenset[str] = frozenset()
 
     @property
     def head(self) -> Resident | ResidentHistory | None:
-        return next((m for m in self.members if m.relationship == HEAD), None)
+        return next(
+            (m for m in self.members if m.relationship == HEAD and m.atena_no not in self.removed),
+            None,
+        )
 
 
 # --------------------------------------------------------------------------- errors
@@ -115,17 +142,25 @@ def get_resident(actor: Actor, atena_no: str, *, as_of: dt.date | None = None) -
     resident = Resident.objects.filter(atena_no=atena_no).first()
     if resident is None:
         raise _unknown_resident(atena_no)
+    day = as_of or status.today()
     record: Resident | ResidentHistory = resident
     if as_of is not None:
         row = selectors.as_of(atena_no, as_of)
         if row is None:
             raise _not_yet_recorded(atena_no, as_of)
         record = row
+    elif status.moving_out_on(resident, day) is not None or (
+        status.is_resident_on(resident, day) and _dated_later(resident, day)
+    ):
+        # The current row takes effect later (a 転出 on its planned date, or a remaining
+        # member made head by it): show the record in force today.
+        record = selectors.as_of(atena_no, day) or resident
     view = ResidentView(
         record=record,
-        is_removed=record.status == ResidentStatus.REMOVED,
+        is_removed=not status.is_resident_on(record, day),
         as_of=as_of,
         history_no=record.history_no,
+        moving_out=_marker(resident, record, day),
     )
     audit.record(
         actor,
@@ -138,6 +173,22 @@ def get_resident(actor: Actor, atena_no: str, *, as_of: dt.date | None = None) -
         },
     )
     return view
+
+
+def _dated_later(resident: Resident, day: dt.date) -> bool:
+    """True when the person's latest committed change occurs after ``day`` (only a 転出 takes a
+    future date, with the members it made head ex officio, std 4.0.4)."""
+    return ResidentHistory.objects.filter(
+        atena_no=resident.atena_no, history_no=resident.history_no, occurred_on__gt=day
+    ).exists()
+
+
+def _marker(current: Resident, shown: Resident | ResidentHistory, day: dt.date) -> MovingOut | None:
+    """The 転出予定 marker of a person shown as a resident on ``day`` whose current record is
+    a committed 転出 not yet in effect that day."""
+    if not status.is_resident_on(shown, day):
+        return None
+    return status.moving_out(current, day)
 
 
 def get_history(actor: Actor, atena_no: str) -> list[ResidentHistory]:
@@ -199,19 +250,29 @@ def get_household(
     shown is logged as a target."""
     authorize(actor, Perm.RESIDENT_READ, HOUSEHOLD_FUNCTION)
     members: list[Resident | ResidentHistory]
+    removed: list[Resident | ResidentHistory]
+    day = as_of or status.today()
     if as_of is None:
         current = list(Resident.objects.filter(household_no=household_no))
-        members = [r for r in current if r.status == ResidentStatus.RESIDENT]
-        removed: list[Resident | ResidentHistory] = [
-            r for r in current if r.status != ResidentStatus.RESIDENT
-        ]
+        if any(status.moving_out_on(r, day) is not None for r in current):
+            # A 転出 still to come: the household as it stands today (the 転出予定者 with
+            # their relationships, and not yet the head the 転出 made ex officio).
+            members, removed = _members_as_of(household_no, day)
+        else:
+            members = [r for r in current if status.is_resident_on(r, day)]
+            removed = [r for r in current if not status.is_resident_on(r, day)]
         known = bool(current) or (
             Household.objects.filter(household_no=household_no).exists()
             and ResidentHistory.objects.filter(household_no=household_no).exists()
         )
+        latest = {r.atena_no: r for r in current}
     else:
         members, removed = _members_as_of(household_no, as_of)
         known = bool(members or removed)
+        latest = {
+            r.atena_no: r
+            for r in Resident.objects.filter(atena_no__in=[m.atena_no for m in members])
+        }
     if not known:
         raise FindingsError(
             [
@@ -224,10 +285,21 @@ def get_household(
                 )
             ]
         )
+    markers = {
+        m.atena_no: marker
+        for m in members
+        if m.atena_no in latest and (marker := _marker(latest[m.atena_no], m, day)) is not None
+    }
     shown = _order(members)
     if include_removed:
         shown += sorted(removed, key=lambda m: (m.removed_on or dt.date.min, m.atena_no))
-    view = HouseholdView(household_no=household_no, as_of=as_of, members=shown)
+    view = HouseholdView(
+        household_no=household_no,
+        as_of=as_of,
+        members=shown,
+        moving_out=markers,
+        removed=frozenset(m.atena_no for m in removed) if include_removed else frozenset(),
+    )
     audit.record(
         actor,
         category=Category.INQUIRY,
@@ -246,9 +318,11 @@ def _members_as_of(
     household_no: str, day: dt.date
 ) -> tuple[list[Resident | ResidentHistory], list[Resident | ResidentHistory]]:
     """Persons whose snapshot as of ``day`` places them in the household: (residents,
-    removed). One query for the candidates, one for their snapshots."""
+    removed), a 転出予定者 among the residents until the date. One query for the candidates,
+    one for their snapshots."""
+    in_force = status.in_force_q(day)
     candidates = set(
-        ResidentHistory.objects.filter(household_no=household_no, occurred_on__lte=day)
+        ResidentHistory.objects.filter(in_force, household_no=household_no)
         .values_list("atena_no", flat=True)
         .distinct()
     )
@@ -257,7 +331,7 @@ def _members_as_of(
     latest: dict[str, ResidentHistory] = {}
     rows = (
         selectors.effective_history()
-        .filter(atena_no__in=candidates, occurred_on__lte=day)
+        .filter(in_force, atena_no__in=candidates)
         .order_by("atena_no", "-history_no")
     )
     for row in rows:
@@ -267,7 +341,7 @@ def _members_as_of(
     for row in latest.values():
         if row.household_no != household_no:
             continue
-        (members if row.status == ResidentStatus.RESIDENT else removed).append(row)
+        (members if status.is_resident_on(row, day) else removed).append(row)
     return members, removed
 
 

@@ -147,22 +147,54 @@ class HistoryOut(ModelSchema):
         return obj.my_number_id is not None
 
 
+_MOVING_OUT_ON = "転出予定者の転出予定年月日（この日の前日までは住民。転出予定者でなければ null）"
+_MOVING_OUT_TO = "転出予定者の転出先住所（予定）（転出予定者でなければ null）"
+
+
 class ResidentOut(Schema):
-    """住民票の照会結果: ``as_of`` の日の記載（指定がなければ現在）。"""
+    """住民票の照会結果: ``as_of`` の日の記載（指定がなければ現在）。転出予定年月日の前は、
+    転出予定者も住民として転出前の記載を表示し、``moving_out_on`` / ``moving_out_to`` に
+    転出予定を示します（std 1.1.5 j50）。"""
 
     atena_no: str
     as_of: dt.date | None = Field(None, description="基準日（指定した場合）")
     history_no: int = Field(..., description="表示している記載の履歴番号")
     is_removed: bool = Field(..., description="消除されているか（除票）")
+    moving_out_on: dt.date | None = Field(None, description=_MOVING_OUT_ON)
+    moving_out_to: str | None = Field(None, description=_MOVING_OUT_TO)
     record: RecordOut
 
 
+class HouseholdMemberOut(RecordOut):
+    """世帯員の記載と、転出予定者であればその転出予定。"""
+
+    moving_out_on: dt.date | None = Field(None, description=_MOVING_OUT_ON)
+    moving_out_to: str | None = Field(None, description=_MOVING_OUT_TO)
+
+    class Meta:
+        model = Resident
+        exclude: ClassVar[list[str]] = [*_HIDDEN, "updated_at", "history_no"]
+
+
+class MarkedRecord:
+    """A record read by ``HouseholdMemberOut``: its items, and the 転出予定 marker beside it."""
+
+    def __init__(self, record: Any, moving_out_on: dt.date | None, moving_out_to: str | None):
+        self._record = record
+        self.moving_out_on = moving_out_on
+        self.moving_out_to = moving_out_to
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._record, name)
+
+
 class HouseholdOut(Schema):
-    """世帯の照会結果: 世帯員を表示順（std 5.2 j1010）で。"""
+    """世帯の照会結果: 世帯員を表示順（std 5.2 j1010）で。転出予定者は転出予定年月日の前日
+    まで世帯員として、``moving_out_on`` / ``moving_out_to`` 付きで含まれます。"""
 
     household_no: str
     as_of: dt.date | None = None
-    members: list[RecordOut]
+    members: list[HouseholdMemberOut]
 
 
 # --- procedures and changes ----------------------------------------------------------------

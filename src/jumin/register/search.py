@@ -6,6 +6,10 @@ alphabet (異体字 folded, spaces ignored), readings with the fuzzy rules of st
 a range), sex, relationship, address, 住所コード, 方書, ward, 宛名番号, 世帯番号, removal reason,
 個人番号, 住民票コード and residence-card / special-permanent-resident-certificate number, and
 "this item is empty" (データ未入力項目). Removed records (除票) are included unless excluded.
+A 転出予定者 (a 転出 committed with a planned date still to come, std 1.1.5 j50) is a resident
+until that date: found by a search for residents, not by one for removed records nor by a
+消除事由, and returned as a resident with the planned date and destination
+(``moving_out_on`` / ``moving_out_to``; the rule is ``jumin.register.status``).
 Names and addresses also match the person's past snapshots (std 2.1.3: 過去履歴を含めて検索);
 such a person is returned with the current record and ``matched_on_history=True``.
 
@@ -67,7 +71,14 @@ from jumin.core.names import kana_exact_key, kana_search_key, validate_name_kana
 from jumin.core.relationships import normalise_relationship
 from jumin.core.variants import name_search_key, variant_groups
 from jumin.core.wareki import Era, parse_any_date, parse_date
-from jumin.register.models import EncryptedMyNumber, Resident, ResidentHistory, SearchHistory
+from jumin.register import status as resident_status
+from jumin.register.models import (
+    EncryptedMyNumber,
+    Resident,
+    ResidentHistory,
+    ResidentStatus,
+    SearchHistory,
+)
 
 FUNCTION = "住民検索"
 MAX_LIMIT = 500
@@ -176,7 +187,10 @@ class SearchCriteria(BaseModel):
     atena_no: str | None = Field(None, max_length=10, description="宛名番号")
     household_no: str | None = Field(None, max_length=10, description="世帯番号")
     removal_reason: ChangeReason | None = Field(None, description="消除事由")
-    status: Status = Field("all", description="resident: 住民のみ, removed: 消除者のみ, all: 両方")
+    status: Status = Field(
+        "all",
+        description="resident: 住民のみ（転出予定者を含む）, removed: 消除者のみ, all: 両方",
+    )
     my_number: str | None = Field(None, max_length=14, description="個人番号（完全一致）")
     juminhyo_code: str | None = Field(None, max_length=11, description="住民票コード")
     residence_card_no: str | None = Field(
@@ -224,7 +238,9 @@ class SearchCriteria(BaseModel):
 
 @dataclass(frozen=True)
 class SearchRow:
-    """One person found: the current record (or the 除票)."""
+    """One person found: the current record (or the 除票). A 転出予定者 is a resident
+    (``status`` ``resident``, no ``removal_reason``) with ``moving_out_on`` and
+    ``moving_out_to`` set."""
 
     atena_no: str
     household_no: str
@@ -239,6 +255,8 @@ class SearchRow:
     removal_reason: str
     relationship: str
     matched_on_history: bool
+    moving_out_on: dt.date | None = None
+    moving_out_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,10 +288,11 @@ def search_residents(actor: Actor, criteria: SearchCriteria) -> SearchResult:
             )
         )
         raise FindingsError(findings)
-    terms = _terms(criteria, findings)
+    day = resident_status.today()
+    terms = _terms(criteria, findings, day)
     if findings:
         raise FindingsError(findings)
-    qs = _queryset(criteria, terms)
+    qs = _queryset(criteria, terms, day)
     offset, limit = criteria.offset, criteria.limit
     page = list(qs.values(*_ROW_FIELDS)[offset : offset + limit + 1])
     more = len(page) > limit
@@ -284,7 +303,7 @@ def search_residents(actor: Actor, criteria: SearchCriteria) -> SearchResult:
         cap = max(COUNT_CAP, offset + limit)
         total = min(qs.order_by().values("pk")[: cap + 1].count(), cap)
         more = more or total > offset + len(page)
-    rows = [_row(values) for values in page]
+    rows = [_row(values, day) for values in page]
     with transaction.atomic():
         audit.record(
             actor,
@@ -353,7 +372,8 @@ class _Term:
     history_indexed: bool = False
 
 
-def _terms(c: SearchCriteria, findings: Findings) -> list[_Term]:
+def _terms(c: SearchCriteria, findings: Findings, day: dt.date | None = None) -> list[_Term]:
+    day = day or resident_status.today()
     terms: list[_Term] = []
     names_mode = c.name_mode
 
@@ -439,7 +459,13 @@ def _terms(c: SearchCriteria, findings: Findings) -> list[_Term]:
         card = unicodedata.normalize("NFKC", c.residence_card_no).replace(" ", "").upper()
         terms.append(_Term("residence_card_no", Q(residence_card_no=card), anchor=True))
     if c.removal_reason is not None:
-        terms.append(_Term("removal_reason", Q(removal_reason=c.removal_reason.value)))
+        # a 消除事由 of a removal in effect: not a 転出予定者
+        terms.append(
+            _Term(
+                "removal_reason",
+                Q(removal_reason=c.removal_reason.value) & resident_status.removed_on_q(day),
+            )
+        )
     if c.my_number is not None:
         term = _my_number_term(c.my_number, findings)
         if term is not None:
@@ -769,14 +795,23 @@ _ROW_FIELDS = (
     "status",
     "removal_reason",
     "relationship",
+    "removed_on",
+    "moved_out_planned_on",
+    "moved_out_planned_address",
+    "notified_on",
     "current_match",
 )
 
 
-def _queryset(c: SearchCriteria, terms: list[_Term]) -> QuerySet[Resident]:
+def _queryset(
+    c: SearchCriteria, terms: list[_Term], day: dt.date | None = None
+) -> QuerySet[Resident]:
+    day = day or resident_status.today()
     qs = Resident.objects.all()
-    if c.status != "all":
-        qs = qs.filter(status=c.status)
+    if c.status == "resident":
+        qs = qs.filter(resident_status.resident_on_q(day))
+    elif c.status == "removed":
+        qs = qs.filter(resident_status.removed_on_q(day))
     on_history = [t for t in terms if t.history] if c.include_history else []
     for term in terms:
         if not any(term is t for t in on_history):
@@ -818,8 +853,11 @@ def _true() -> Value:
     return Value(True, output_field=BooleanField())
 
 
-def _row(values: dict[str, Any]) -> SearchRow:
+def _row(values: dict[str, Any], day: dt.date) -> SearchRow:
     names = [p for p in (values["family_name"], values["given_name"]) if p]
+    record = _Values(values)
+    pending = resident_status.moving_out_on(record, day) is not None
+    moving_out = resident_status.moving_out(record, day)
     return SearchRow(
         atena_no=values["atena_no"],
         household_no=values["household_no"],
@@ -830,11 +868,20 @@ def _row(values: dict[str, Any]) -> SearchRow:
         sex=values["sex"],
         address=values["address"],
         katagaki=values["katagaki"],
-        status=values["status"],
-        removal_reason=values["removal_reason"],
+        status=ResidentStatus.RESIDENT.value if pending else values["status"],
+        removal_reason="" if pending else values["removal_reason"],
         relationship=values["relationship"],
         matched_on_history=not values["current_match"],
+        moving_out_on=moving_out.on if moving_out else None,
+        moving_out_to=moving_out.to if moving_out else None,
     )
+
+
+class _Values:
+    """A row of ``values()`` read by attribute, for the rules of ``jumin.register.status``."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
 
 
 def _remember(actor: Actor, criteria: SearchCriteria, total: int) -> None:

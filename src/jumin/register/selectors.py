@@ -9,6 +9,7 @@ import datetime as dt
 from django.db.models import QuerySet
 
 from jumin.register.models import Change, Resident, ResidentHistory, ResidentStatus
+from jumin.register.status import in_force_q
 
 
 def resident_for_update_check(atena_no: str) -> Resident | None:
@@ -17,7 +18,10 @@ def resident_for_update_check(atena_no: str) -> Resident | None:
 
 
 def household_members(household_no: str) -> list[Resident]:
-    """Internal: current members of a household (not logged)."""
+    """Internal: current members of a household as committed (not logged): what procedures
+    re-plan. A 転出予定者 is not among them — the 転出 is committed and already applied the
+    rules of a member leaving (std 4.0.4); reads show them until the planned date
+    (``jumin.register.status``)."""
     return list(
         Resident.objects.filter(household_no=household_no, status=ResidentStatus.RESIDENT).order_by(
             "atena_no"
@@ -35,11 +39,12 @@ def effective_history() -> QuerySet[ResidentHistory]:
 
 
 def as_of(atena_no: str, day: dt.date) -> ResidentHistory | None:
-    """The record as it stood on ``day``: the latest effective snapshot whose change had
-    occurred by then."""
+    """The record as it stood on ``day``: the latest effective snapshot in force then — its
+    change had occurred by then, or it is a removal by 転出 already in effect
+    (``status.in_force_q``). Before a 転出's planned date this is the record before the 転出."""
     return (
         effective_history()
-        .filter(atena_no=atena_no, occurred_on__lte=day)
+        .filter(in_force_q(day), atena_no=atena_no)
         .order_by("-history_no")
         .first()
     )

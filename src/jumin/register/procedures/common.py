@@ -12,7 +12,7 @@ from jumin.addresses.dictionary import load_dictionary
 from jumin.core.errors import CoreError
 from jumin.core.findings import Finding, Findings, alert, error
 from jumin.core.wareki import parse_any_date
-from jumin.register import selectors
+from jumin.register import selectors, status
 from jumin.register.models import Resident, ResidentStatus
 from jumin.register.records import blank_snapshot, snapshot, to_json
 
@@ -159,6 +159,11 @@ def display_name(rec: dict[str, Any]) -> str:
 
 def current_member(atena_no: str, findings: Findings, field: str) -> Resident | None:
     resident = selectors.resident_for_update_check(atena_no)
+    if resident is not None:
+        pending = status.moving_out_error(resident, field)
+        if pending is not None:  # a 転出予定者: cancel the 転出 first (std 4.6)
+            findings.add(pending)
+            return None
     if resident is None or resident.status != ResidentStatus.RESIDENT:
         findings.add(
             error(

@@ -14,6 +14,12 @@
 - ``move_in_notice_receipt`` (転入通知の受理): the new city's 転入通知 (Art. 9(1)) records the
   confirmed destination and date and the notice date beside the planned ones (j680, j700).
 
+A 転出 is committed at once; until the planned date the person is a 転出予定者, read as a
+resident (``jumin.register.status``), but no longer a member of the household as committed, so
+a 転居 or a further 転出 of theirs is refused until the 転出 is cancelled (異動の取消し). A
+転入通知 may be received before the planned date (j680) and then moves the removal to the
+notified move-in date if that is earlier (j50).
+
 When the head leaves a household, a single remaining member becomes head ex officio within
 the same change; two or more get an alert asking for a 世帯主変更 (std 4.0.4, j490).
 """
@@ -34,7 +40,7 @@ from jumin.core.errors import CoreError
 from jumin.core.findings import Findings, alert, error
 from jumin.core.identifiers import validate_local_government_code
 from jumin.core.relationships import HEAD, validate_relationship
-from jumin.register import selectors
+from jumin.register import selectors, status
 from jumin.register.models import Change, Resident, ResidentStatus
 from jumin.register.procedures.common import (
     AddressInput,
@@ -152,6 +158,12 @@ def _movers(atena_nos: list[str], findings: Findings) -> list[tuple[int, Residen
             )
             continue
         seen.add(atena)
+        current = selectors.resident_for_update_check(atena)
+        refusal = status.moving_out_error(current, field) if current is not None else None
+        if refusal is not None:
+            # a 転出予定者 (std 1.1.5 j50): the committed 転出 is cancelled first
+            findings.add(refusal)
+            continue
         resident = current_member(atena, findings, field)
         if resident is not None:
             out.append((i, resident))
@@ -718,9 +730,11 @@ def plan_move_in_notice_receipt(actor: Actor, data: MoveInNoticeInput) -> DraftP
     record["moved_out_address"] = data.moved_out_address
     record["moved_out_on"] = data.moved_out_on.isoformat()
     record["move_in_notice_on"] = notice_on.isoformat()
-    if planned_on is not None and resident.removal_reason == ChangeReason.DOMESTIC_MOVE_OUT:
+    if planned_on is not None and resident.removal_reason in status.MOVE_OUT_REASONS:
         # std 1.1.5 (j50): removed on the planned date or the notified move-in date,
-        # whichever is earlier
+        # whichever is earlier — also for a 国外転出 (acknowledged above) that turns out to
+        # have been a move within Japan, so that a 転出予定者 is not a resident here any
+        # more once another city has recorded them
         record["removed_on"] = min(planned_on, data.moved_out_on).isoformat()
     return DraftPlan(
         procedure=MOVE_IN_NOTICE_RECEIPT,
