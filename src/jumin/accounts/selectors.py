@@ -25,3 +25,8 @@ def terminal_list() -> QuerySet[Terminal]:
 
 def terminal_by_name(name: str) -> Terminal | None:
     return Terminal.objects.select_related("org_unit").filter(name=name, is_active=True).first()
+
+
+def terminal_by_id(terminal_id: int) -> Terminal | None:
+    terminals = Terminal.objects.select_related("org_unit")
+    return terminals.filter(pk=terminal_id, is_active=True).first()

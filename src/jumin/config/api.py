@@ -177,13 +177,14 @@ def actor_from_request(request: HttpRequest) -> Actor:
     cached = getattr(request, "_jumin_actor", None)
     if cached is not None:
         return cast(Actor, cached)
-    terminal = _session_terminal(request)
+    terminal = session_terminal(request)
     actor = Actor.of(cast(Any, request.user), terminal, "api")
     request._jumin_actor = actor  # type: ignore[attr-defined]
     return actor
 
 
-def _session_terminal(request: HttpRequest) -> Any:
+def session_terminal(request: HttpRequest) -> Any:
+    """The terminal recorded in the session at login (None when none was chosen)."""
     from jumin.accounts.selectors import terminal_by_name, terminal_list
 
     session = getattr(request, "session", None)

@@ -12,6 +12,8 @@ jumin codes load FILE|status       the pool of unused 住民票コード
 jumin staff add|list|deactivate    staff accounts
 jumin orgunit add|list, jumin terminal add|list
 jumin audit verify                 check the operation log's hash chain
+jumin netsim <command>             the national side (netsim: its own settings and database),
+                                   e.g. jumin netsim migrate, jumin netsim serve --port 8100
 jumin <any Django command>         e.g. jumin check --deploy
 """
 
@@ -45,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args or (args[0] in {"-h", "--help", "help"} and len(args) == 1):
         print(__doc__)
         return 0
+    if args[0] == "netsim":  # a separate service: its own settings module and database
+        os.environ["DJANGO_SETTINGS_MODULE"] = "jumin.netsim.settings"
+        args = args[1:] or ["help"]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jumin.config.settings")
     from django.core.exceptions import ImproperlyConfigured
 

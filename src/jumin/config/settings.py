@@ -63,11 +63,14 @@ INSTALLED_APPS = [
     "jumin.audit",
     "jumin.outbox",
     "jumin.register",
+    "jumin.jukinet",
     "jumin.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # static files (CSS, JS) straight from the installed package: no web server to configure
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -153,7 +156,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Static files are served from the installed package by WhiteNoise (few small files, no build
+# step, no collectstatic); JUMIN_STATIC_ROOT only for a site that wants `collectstatic`.
+STATIC_ROOT = _env("JUMIN_STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"

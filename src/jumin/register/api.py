@@ -27,9 +27,8 @@ from ninja.params import functions as param
 from pydantic import Field, create_model
 
 from jumin.accounts.permissions import Perm
-from jumin.audit import services as audit
 from jumin.config.api import actor_from_request, requires
-from jumin.register import reads, search, selectors, services
+from jumin.register import reads, reviews, search, selectors, services
 from jumin.register.procedures import registry
 from jumin.register.procedures.registry import ProcedureSpec
 from jumin.register.schemas import (
@@ -140,7 +139,7 @@ for _spec in registry.all_specs().values():
 
 # Drafts are seen only by those who enter or review changes (std 4.0.8: 他課から仮登録中の
 # データの参照ができないようにする).
-_DRAFT_READERS = (Perm.CHANGE_DRAFT, Perm.CHANGE_REVIEW)
+_DRAFT_READERS = reviews.DRAFT_READERS
 
 
 @router.get(
@@ -149,19 +148,7 @@ _DRAFT_READERS = (Perm.CHANGE_DRAFT, Perm.CHANGE_REVIEW)
 @requires(Perm.RESIDENT_READ, any_of=_DRAFT_READERS)
 def drafts(request: HttpRequest) -> list[dict[str, Any]]:
     """Drafts waiting for review (仮登録一覧, std 4.0.8 j530), oldest first."""
-    actor = actor_from_request(request)
-    changes = list(
-        selectors.drafts().select_related("created_by", "reviewed_by", "terminal")[:1000]
-    )
-    out = [change_out(c) for c in changes]
-    audit.record(
-        actor,
-        category="inquiry",
-        function="仮登録一覧の照会",
-        targets=[p["atena_no"] for c in out for p in c["persons"]],
-        detail={"count": len(out)},
-    )
-    return out
+    return [change_out(c) for c in reviews.list_drafts(actor_from_request(request))]
 
 
 def _change(change_id: int) -> Any:
@@ -180,25 +167,14 @@ def _change(change_id: int) -> Any:
 @requires(Perm.RESIDENT_READ, any_of=_DRAFT_READERS)
 def change_detail(request: HttpRequest, change_id: int) -> dict[str, Any]:
     """The change with, per person, the record before (at ``base_history_no``) and after."""
-    actor = actor_from_request(request)
-    change = _change(change_id)
-    out = change_out(change)
-    persons = []
-    for person, summary in zip(change.payload.get("persons", []), out["persons"], strict=True):
-        before = None
-        base = person.get("base_history_no")
-        if base is not None:
-            before = selectors.history_of(person["atena_no"]).filter(history_no=base).first()
-        persons.append(summary | {"before": before, "after": snapshot_out(person["after"])})
-    out["persons"] = persons
-    audit.record(
-        actor,
-        category="inquiry",
-        function="異動の照会",
-        screen=change.procedure,
-        targets=[p["atena_no"] for p in persons],
-        detail={"change_id": change.pk},
-    )
+    read = reviews.get_change(actor_from_request(request), change_id)
+    if read is None:
+        raise Http404(f"異動 {change_id} はありません。")
+    out = change_out(read.change)
+    out["persons"] = [
+        summary | {"before": person.before, "after": snapshot_out(person.after)}
+        for person, summary in zip(read.persons, out["persons"], strict=True)
+    ]
     return out
 
 

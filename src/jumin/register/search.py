@@ -257,6 +257,7 @@ class SearchRow:
     matched_on_history: bool
     moving_out_on: dt.date | None = None
     moving_out_to: str | None = None
+    removed_on: dt.date | None = None  # 消除の事由が生じた年月日 of a 除票
 
 
 @dataclass(frozen=True)
@@ -874,6 +875,7 @@ def _row(values: dict[str, Any], day: dt.date) -> SearchRow:
         matched_on_history=not values["current_match"],
         moving_out_on=moving_out.on if moving_out else None,
         moving_out_to=moving_out.to if moving_out else None,
+        removed_on=None if pending else values["removed_on"],
     )
 
 

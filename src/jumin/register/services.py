@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ from jumin.register.models import (
     Resident,
     ResidentHistory,
 )
-from jumin.register.records import from_json, search_keys
+from jumin.register.records import from_json, search_keys, snapshot
 
 LOCK_MINUTES = 15
 DEFAULT_BULK_CAP = 100
@@ -186,6 +187,15 @@ def release_lock(actor: Actor, atena_no: str) -> None:
     EditLock.objects.filter(atena_no=atena_no, holder=actor.staff).delete()
 
 
+def active_lock(atena_no: str) -> EditLock | None:
+    """Who is editing a person now (an unexpired lock), for the screens to show."""
+    return (
+        EditLock.objects.select_related("holder")
+        .filter(atena_no=atena_no, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
 def _check_locks(actor: Actor, atena_nos: Iterable[str]) -> None:
     now = timezone.now()
     held = (
@@ -277,6 +287,66 @@ def save_draft(
     return change
 
 
+class _PreviewDone(Exception):
+    """Raised inside ``submit_plan`` to roll back a preview's planning."""
+
+
+_preview: ContextVar[list[DraftPlan] | None] = ContextVar("jumin_preview", default=None)
+
+
+@dataclass
+class Preview:
+    """A planned change not saved: the plan, and each existing person's record before it."""
+
+    plan: DraftPlan
+    before: dict[str, dict[str, Any]]
+
+
+PREVIEW_FUNCTION = "異動入力の確認"
+
+
+def preview(submit: Callable[..., Any], actor: Actor, data: Any) -> Preview:
+    """Plan a procedure without saving anything: what the confirmation screen shows.
+
+    ``submit`` is a procedure's submit function (a ``ProcedureSpec.submit``); it runs as
+    usual up to the planner, whose result is returned, and everything the planner wrote
+    (numbers taken, codes reserved, an encrypted 個人番号) is rolled back. A planner that
+    refuses outright raises ``FindingsError`` as it would on submit. Locks held by someone
+    else are reported as an error finding, as saving would refuse them.
+    """
+    holder: list[DraftPlan] = []
+    token = _preview.set(holder)
+    try:
+        submit(actor, data)
+    except _PreviewDone:
+        pass
+    finally:
+        _preview.reset(token)
+    if not holder:  # pragma: no cover - every procedure submits through submit_plan
+        raise RuntimeError("the procedure did not plan through submit_plan")
+    plan = holder[0]
+    atenas = [p.atena_no for p in plan.persons]
+    try:
+        _check_locks(actor, atenas)
+    except FindingsError as exc:
+        plan.findings.extend(exc.findings)
+    before = {
+        r.atena_no: snapshot(r)
+        for r in Resident.objects.filter(
+            atena_no__in=[p.atena_no for p in plan.persons if p.base_history_no]
+        )
+    }
+    if before:  # the confirmation shows these persons' records: a read (invariant 5)
+        audit.record(
+            actor,
+            category=Category.INQUIRY,
+            function=PREVIEW_FUNCTION,
+            screen=plan.procedure,
+            targets=sorted(before),
+        )
+    return Preview(plan, before)
+
+
 def submit_plan(
     planner: Callable[[Actor, Any], DraftPlan],
     actor: Actor,
@@ -294,12 +364,16 @@ def submit_plan(
     an encrypted 個人番号) rolls back with a refused draft.
     """
     authorize(actor, Perm.CHANGE_DRAFT, "異動の入力")
-    if idempotency_key:
+    previewing = _preview.get()
+    if idempotency_key and previewing is None:
         existing = Change.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
     with transaction.atomic():
         draft = planner(actor, data)
+        if previewing is not None:
+            previewing.append(draft)
+            raise _PreviewDone  # roll back whatever planning wrote
         return save_draft(
             actor,
             draft,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jumin.web import views
+from jumin.web import addresses, inquiry, procedure_views, review, views
 
 app_name = "web"
 
@@ -8,4 +8,21 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    # search and inquiry (std 2.1, 2.2)
+    path("search/", inquiry.search, name="search"),
+    path("residents/<str:atena_no>/", inquiry.person, name="person"),
+    path("residents/<str:atena_no>/my-number/", inquiry.reveal_my_number, name="reveal_my_number"),
+    path("households/<str:household_no>/", inquiry.household, name="household"),
+    # procedures (std 4)
+    path("procedures/", procedure_views.index, name="procedures"),
+    path("procedures/<str:name>/", procedure_views.form, name="procedure"),
+    path("locks/<str:atena_no>/", procedure_views.lock, name="lock"),
+    path("addresses/lookup/", addresses.lookup, name="address_lookup"),
+    # review (std 4.0.8)
+    path("review/", review.queue, name="review"),
+    path("review/bulk/", review.bulk_commit, name="bulk_commit"),
+    path("changes/<int:change_id>/", review.detail, name="change"),
+    path("changes/<int:change_id>/commit/", review.commit, name="commit"),
+    path("changes/<int:change_id>/reject/", review.reject, name="reject"),
+    path("changes/<int:change_id>/withdraw/", review.withdraw, name="withdraw"),
 ]
