@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "jumin.outbox",
     "jumin.register",
     "jumin.jukinet",
+    "jumin.support",
+    "jumin.certificates",
     "jumin.web",
 ]
 
