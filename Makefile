@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/jumin makemigrations --check --dry-run
+	$(BIN)/jumin netsim makemigrations --check --dry-run
 
 ## Benchmarks at full scale (1,000,000 residents)
 bench: $(STAMP)

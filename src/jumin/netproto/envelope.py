@@ -83,20 +83,26 @@ class Envelope:
             raise ProtocolError("envelope.too_large", "メッセージが大きすぎます。")
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise ProtocolError("envelope.malformed", "メッセージが JSON ではありません。") from exc
         if not isinstance(data, dict):
             raise ProtocolError(
                 "envelope.malformed", "メッセージが JSON オブジェクトではありません。"
             )
-        if canonical(data) != raw:
+        try:
+            again = canonical(data)
+        except (UnicodeEncodeError, ValueError) as exc:  # lone surrogate, NaN / Infinity
+            raise ProtocolError(
+                "envelope.malformed", "メッセージの JSON に使えない値があります。"
+            ) from exc
+        if again != raw:
             raise ProtocolError(
                 "envelope.not_canonical", "メッセージが正規化された JSON ではありません。"
             )
         expected = {"v", "id", "kind", "sender", "recipient", "sent_at", "idempotency_key", "body"}
         if set(data) != expected:
             raise ProtocolError("envelope.fields", "メッセージの項目が正しくありません。")
-        if data["v"] != VERSION:
+        if type(data["v"]) is not int or data["v"] != VERSION:  # true == 1 in Python
             raise ProtocolError("envelope.version", f"対応していない版です（{data['v']!r}）。")
         for name in ("id", "kind", "sender", "recipient", "sent_at", "idempotency_key"):
             if not isinstance(data[name], str) or not data[name] or len(data[name]) > 200:
