@@ -26,8 +26,10 @@ class Perm(enum.StrEnum):
     # certificates
     CERTIFICATE_ISSUE = "certificates:certificate:issue"
     CERTIFICATE_READ_LOG = "certificates:issue_log:read"
+    CERTIFICATE_REVOKE = "certificates:certificate:revoke"
     SUPPORT_MEASURE_READ = "certificates:support_measure:read"
     SUPPORT_MEASURE_MANAGE = "certificates:support_measure:manage"
+    SUPPORT_MEASURE_LIFT = "certificates:support_measure:lift"
     # jukinet
     JUKINET_MESSAGE_READ = "jukinet:message:read"
     JUKINET_MESSAGE_RETRY = "jukinet:message:retry"
@@ -58,8 +60,10 @@ _LABELS: dict[Perm, str] = {
     Perm.REGISTER_VERIFY: "住民記録の整合性検査",
     Perm.CERTIFICATE_ISSUE: "証明書の交付",
     Perm.CERTIFICATE_READ_LOG: "交付履歴の照会",
+    Perm.CERTIFICATE_REVOKE: "交付した証明書の処分（取消し）",
     Perm.SUPPORT_MEASURE_READ: "支援措置の照会",
     Perm.SUPPORT_MEASURE_MANAGE: "支援措置の登録・変更",
+    Perm.SUPPORT_MEASURE_LIFT: "支援措置の個別解除",
     Perm.JUKINET_MESSAGE_READ: "住基ネット送受信の照会",
     Perm.JUKINET_MESSAGE_RETRY: "住基ネット送信の再送",
     Perm.AUDIT_LOG_READ: "操作ログの照会",
@@ -109,6 +113,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
             Perm.CHANGE_CANCEL,
             Perm.MY_NUMBER_READ,
             Perm.CERTIFICATE_READ_LOG,
+            Perm.CERTIFICATE_REVOKE,
             Perm.JUKINET_MESSAGE_READ,
             Perm.JUKINET_MESSAGE_RETRY,
             Perm.REGISTER_VERIFY,
@@ -117,7 +122,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     BuiltinRole(
         "support_measure_officer",
         "支援措置担当",
-        _READ | {Perm.SUPPORT_MEASURE_READ, Perm.SUPPORT_MEASURE_MANAGE},
+        _READ | {Perm.SUPPORT_MEASURE_READ, Perm.SUPPORT_MEASURE_MANAGE, Perm.SUPPORT_MEASURE_LIFT},
     ),
     BuiltinRole(
         "auditor",

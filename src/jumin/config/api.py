@@ -198,7 +198,11 @@ def session_terminal(request: HttpRequest) -> Any:
 
 # The apps' routers: (prefix, import path). Added on first use of the API (URLs or the
 # OpenAPI document), so that an app's api.py can import this module without a cycle.
-APP_ROUTERS: tuple[tuple[str, str], ...] = (("/register/", "jumin.register.api.router"),)
+APP_ROUTERS: tuple[tuple[str, str], ...] = (
+    ("/register/", "jumin.register.api.router"),
+    ("/support/", "jumin.support.api.router"),
+    ("/certificates/", "jumin.certificates.api.router"),
+)
 
 
 class JuminAPI(NinjaAPI):

@@ -260,6 +260,7 @@ def resident(request: HttpRequest, atena_no: str, as_of: dt.date | None = None) 
         "is_removed": view.is_removed,
         "moving_out_on": view.moving_out_on,
         "moving_out_to": view.moving_out_to,
+        "support_protected": view.support_protected,
         "record": view.record,
     }
 
@@ -332,6 +333,10 @@ class SearchRowOut(Schema):
     matched_on_history: bool = Field(..., description="過去の履歴の氏名・住所で一致した")
     moving_out_on: dt.date | None = Field(None, description="転出予定者の転出予定年月日")
     moving_out_to: str | None = Field(None, description="転出予定者の転出先住所（予定）")
+    removed_on: dt.date | None = Field(None, description="消除の事由が生じた年月日（除票）")
+    support_protected: bool = Field(
+        False, description="支援措置の対象者（権限のない職員には住所を返しません）"
+    )
 
 
 class SearchOut(Schema):

@@ -44,6 +44,9 @@ from jumin.register.models import (
     ResidentRecord,
 )
 from jumin.register.status import MovingOut
+from jumin.support import selectors as support_selectors
+from jumin.support import services as support_services
+from jumin.support.services import Clearance
 
 READ_FUNCTION = "住民照会"
 HOUSEHOLD_FUNCTION = "世帯照会"
@@ -64,6 +67,10 @@ class ResidentView:
     as_of: dt.date | None
     history_no: int
     moving_out: MovingOut | None = None
+    support_protected: bool = False
+    """支援措置対象 (std 2.2.4 j380): the person is protected by a support measure; read by
+    staff with ``SUPPORT_MEASURE_READ`` or within a request the gate cleared (others are
+    refused by the gate)."""
 
     @property
     def atena_no(self) -> str:
@@ -91,6 +98,8 @@ class HouseholdView:
     members: list[Resident | ResidentHistory] = field(default_factory=list)
     moving_out: dict[str, MovingOut] = field(default_factory=dict)
     removed: frozenset[str] = frozenset()
+    support_protected: frozenset[str] = frozenset()
+    """The members protected by a support measure (std 2.2.4), by 宛名番号."""
 
     @property
     def head(self) -> Resident | ResidentHistory | None:
@@ -133,15 +142,44 @@ def _not_yet_recorded(atena_no: str, day: dt.date) -> FindingsError:
 # --------------------------------------------------------------------------- as of
 
 
+# --------------------------------------------------------------------------- 支援措置
+
+
+def _support_gate(
+    actor: Actor, atena_nos: list[str], function: str, clearance: Clearance | None
+) -> frozenset[str]:
+    """支援措置 (std 3.4 j440, 2.2.4 j380): staff without ``SUPPORT_MEASURE_READ`` are refused
+    a read that shows a protected person (``support.protected``, logged by the gate) unless
+    the read belongs to a request the gate let through (``clearance``: a certificate issued on
+    a support-measure officer's release); staff with it read the record marked as protected.
+    Returns the protected persons."""
+    if actor.can(Perm.SUPPORT_MEASURE_READ):
+        return support_selectors.protected_among(atena_nos)
+    if clearance is not None:
+        protected = support_selectors.protected_among(atena_nos)
+        if clearance.covers(actor, protected):
+            return protected
+    support_services.check_access(actor, atena_nos, purpose=function)
+    return frozenset()
+
+
 # --------------------------------------------------------------------------- a person
 
 
-def get_resident(actor: Actor, atena_no: str, *, as_of: dt.date | None = None) -> ResidentView:
-    """住民照会: the current record, or the record as it stood on ``as_of``. Logged."""
+def get_resident(
+    actor: Actor,
+    atena_no: str,
+    *,
+    as_of: dt.date | None = None,
+    clearance: Clearance | None = None,
+) -> ResidentView:
+    """住民照会: the current record, or the record as it stood on ``as_of``. Logged.
+    ``clearance``: the support-measure gate's answer for the request this read belongs to."""
     authorize(actor, Perm.RESIDENT_READ, READ_FUNCTION)
     resident = Resident.objects.filter(atena_no=atena_no).first()
     if resident is None:
         raise _unknown_resident(atena_no)
+    protected = bool(_support_gate(actor, [atena_no], READ_FUNCTION, clearance))
     day = as_of or status.today()
     record: Resident | ResidentHistory = resident
     if as_of is not None:
@@ -161,6 +199,7 @@ def get_resident(actor: Actor, atena_no: str, *, as_of: dt.date | None = None) -
         as_of=as_of,
         history_no=record.history_no,
         moving_out=_marker(resident, record, day),
+        support_protected=protected,
     )
     audit.record(
         actor,
@@ -170,6 +209,7 @@ def get_resident(actor: Actor, atena_no: str, *, as_of: dt.date | None = None) -
         detail={
             "as_of": as_of.isoformat() if as_of else None,
             "history_no": view.history_no,
+            **({"support_protected": True} if protected else {}),
         },
     )
     return view
@@ -191,17 +231,22 @@ def _marker(current: Resident, shown: Resident | ResidentHistory, day: dt.date) 
     return status.moving_out(current, day)
 
 
-def get_history(actor: Actor, atena_no: str) -> list[ResidentHistory]:
+def get_history(
+    actor: Actor, atena_no: str, *, clearance: Clearance | None = None
+) -> list[ResidentHistory]:
     """異動履歴照会 (std 2.2.1, j350): every snapshot of the person, oldest first, including
     旧氏 and 通称 as they were, with who entered and reviewed each change. Logged."""
     authorize(actor, Perm.RESIDENT_READ, HISTORY_FUNCTION)
-    rows = list(
+    rows: list[ResidentHistory] = list(
         ResidentHistory.objects.filter(atena_no=atena_no)
         .select_related("operator", "reviewer", "terminal")
+        .annotate(support_protected=support_selectors.protected_exists())
         .order_by("history_no")
     )
     if not rows:
         raise _unknown_resident(atena_no)
+    if getattr(rows[0], "support_protected", False):  # 支援措置 (the same query, no extra one)
+        _support_gate(actor, [atena_no], HISTORY_FUNCTION, clearance)
     audit.record(
         actor,
         category=Category.INQUIRY,
@@ -244,6 +289,7 @@ def get_household(
     *,
     as_of: dt.date | None = None,
     include_removed: bool = False,
+    clearance: Clearance | None = None,
 ) -> HouseholdView:
     """世帯照会: the members now (or as of ``as_of``), in the order of std 5.2 (j1010); with
     ``include_removed``, the removed records (除票) kept in the household follow. Every member
@@ -293,12 +339,14 @@ def get_household(
     shown = _order(members)
     if include_removed:
         shown += sorted(removed, key=lambda m: (m.removed_on or dt.date.min, m.atena_no))
+    protected = _support_gate(actor, [m.atena_no for m in shown], HOUSEHOLD_FUNCTION, clearance)
     view = HouseholdView(
         household_no=household_no,
         as_of=as_of,
         members=shown,
         moving_out=markers,
         removed=frozenset(m.atena_no for m in removed) if include_removed else frozenset(),
+        support_protected=protected,
     )
     audit.record(
         actor,
@@ -309,6 +357,7 @@ def get_household(
             "household_no": household_no,
             "as_of": as_of.isoformat() if as_of else None,
             "include_removed": include_removed,
+            **({"support_protected": len(protected)} if protected else {}),
         },
     )
     return view

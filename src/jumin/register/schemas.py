@@ -162,6 +162,7 @@ class ResidentOut(Schema):
     is_removed: bool = Field(..., description="消除されているか（除票）")
     moving_out_on: dt.date | None = Field(None, description=_MOVING_OUT_ON)
     moving_out_to: str | None = Field(None, description=_MOVING_OUT_TO)
+    support_protected: bool = Field(False, description="支援措置の対象者")
     record: RecordOut
 
 

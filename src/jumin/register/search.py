@@ -13,6 +13,12 @@ until that date: found by a search for residents, not by one for removed records
 Names and addresses also match the person's past snapshots (std 2.1.3: 過去履歴を含めて検索);
 such a person is returned with the current record and ``matched_on_history=True``.
 
+支援措置 (std 3.4 j440, 2.2.4 j380): a person protected by a support measure is listed with
+``support_protected=True``. To staff without ``SUPPORT_MEASURE_READ`` the row carries no
+address, 方書 nor destination, and a search by address (住所, 住所コード, 方書) leaves protected
+persons out altogether — otherwise the match itself would confirm where they live. Their
+person and household screens refuse such staff (``jumin.register.reads``).
+
 Every search is one logged read (DESIGN invariant 5: the criteria *names* and the count, never
 their values nor a 個人番号) and one row of the searcher's own history (std 2.1.1), where a
 個人番号 is stored as ``***``.
@@ -43,7 +49,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from django.db import connection, transaction
@@ -79,6 +85,7 @@ from jumin.register.models import (
     ResidentStatus,
     SearchHistory,
 )
+from jumin.support import selectors as support_selectors
 
 FUNCTION = "住民検索"
 MAX_LIMIT = 500
@@ -258,6 +265,7 @@ class SearchRow:
     moving_out_on: dt.date | None = None
     moving_out_to: str | None = None
     removed_on: dt.date | None = None  # 消除の事由が生じた年月日 of a 除票
+    support_protected: bool = False  # 支援措置対象 (address withheld from most staff)
 
 
 @dataclass(frozen=True)
@@ -294,6 +302,9 @@ def search_residents(actor: Actor, criteria: SearchCriteria) -> SearchResult:
     if findings:
         raise FindingsError(findings)
     qs = _queryset(criteria, terms, day)
+    sees_support = actor.can(Perm.SUPPORT_MEASURE_READ)
+    if not sees_support and _ADDRESS_CRITERIA.intersection(keys):
+        qs = qs.exclude(atena_no__in=support_selectors.protected_atena_nos())
     offset, limit = criteria.offset, criteria.limit
     page = list(qs.values(*_ROW_FIELDS)[offset : offset + limit + 1])
     more = len(page) > limit
@@ -304,7 +315,8 @@ def search_residents(actor: Actor, criteria: SearchCriteria) -> SearchResult:
         cap = max(COUNT_CAP, offset + limit)
         total = min(qs.order_by().values("pk")[: cap + 1].count(), cap)
         more = more or total > offset + len(page)
-    rows = [_row(values, day) for values in page]
+    rows = _mark_protected([_row(values, day) for values in page], sees_support)
+    flagged = sum(1 for r in rows if r.support_protected)
     with transaction.atomic():
         audit.record(
             actor,
@@ -320,6 +332,7 @@ def search_residents(actor: Actor, criteria: SearchCriteria) -> SearchResult:
                 "include_history": criteria.include_history,
                 "count": total,
                 "returned": len(rows),
+                **({"support_protected": flagged} if flagged else {}),
             },
         )
         _remember(actor, criteria, total)
@@ -877,6 +890,28 @@ def _row(values: dict[str, Any], day: dt.date) -> SearchRow:
         moving_out_to=moving_out.to if moving_out else None,
         removed_on=None if pending else values["removed_on"],
     )
+
+
+_ADDRESS_CRITERIA = frozenset({"address", "address_code", "katagaki"})
+
+
+def _mark_protected(rows: list[SearchRow], sees_support: bool) -> list[SearchRow]:
+    """支援措置: flag the protected persons; withhold their address from staff without
+    ``SUPPORT_MEASURE_READ``. One query for the page."""
+    protected = support_selectors.protected_among(r.atena_no for r in rows)
+    if not protected:
+        return rows
+    out = []
+    for row in rows:
+        if row.atena_no not in protected:
+            out.append(row)
+        elif sees_support:
+            out.append(replace(row, support_protected=True))
+        else:
+            out.append(
+                replace(row, support_protected=True, address="", katagaki="", moving_out_to=None)
+            )
+    return out
 
 
 class _Values:

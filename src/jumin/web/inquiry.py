@@ -38,6 +38,7 @@ from jumin.register import reads, services
 from jumin.register import search as register_search
 from jumin.register.search import SearchCriteria, SearchRow
 from jumin.register.status import MovingOut
+from jumin.support import selectors as support_selectors
 from jumin.web.common import PlacedFindings, place, staff_view, web_actor
 from jumin.web.templatetags.jumin_format import birth_text, reason_text, wareki_plain
 
@@ -601,6 +602,22 @@ def _unknown(request: HttpRequest, findings: Findings, title: str) -> HttpRespon
     )
 
 
+def _support_refusal(request: HttpRequest, findings: Findings) -> HttpResponse | None:
+    """支援措置 (std 3.4): the gate's refusal as its own page (403), not as "no record"."""
+    if not any(f.code == "support.protected" for f in findings):
+        return None
+    return render(
+        request,
+        "web/inquiry/unknown.html",
+        {
+            "nav": "search",
+            "findings": list(findings),
+            "title": "支援措置の対象者のため表示できません",
+        },
+        status=403,
+    )
+
+
 def _person_page(
     request: HttpRequest,
     atena_no: str,
@@ -615,6 +632,8 @@ def _person_page(
     try:
         view = reads.get_resident(actor, atena_no, as_of=as_of)
     except FindingsError as exc:
+        if (refused := _support_refusal(request, exc.findings)) is not None:
+            return refused
         dated = [f for f in exc.findings if f.field == "as_of"]
         if not dated:
             return _unknown(request, exc.findings, "住民記録がありません")
@@ -656,6 +675,7 @@ def _person_page(
         "name_chars": _chars(record.name),
         "kana_chars": _chars(record.name_kana),
         "removal_label": reason_text(record.removal_reason),
+        "support": support_selectors.banner(atena_no) if view.support_protected else None,
     }
     response = render(request, "web/inquiry/person.html", context)
     if revealed:
@@ -698,6 +718,7 @@ def reveal_my_number(request: HttpRequest, atena_no: str) -> HttpResponse:
 class MemberLine:
     record: Any  # Resident or ResidentHistory
     moving_out: MovingOut | None
+    support_protected: bool = False  # 支援措置対象 (shown to staff allowed to see them)
 
 
 @staff_view
@@ -711,6 +732,8 @@ def household(request: HttpRequest, household_no: str) -> HttpResponse:
     try:
         view = reads.get_household(actor, household_no, as_of=as_of, include_removed=True)
     except FindingsError as exc:
+        if (refused := _support_refusal(request, exc.findings)) is not None:
+            return refused
         if as_of is None:
             return _unknown(request, exc.findings, "世帯がありません")
         as_of_errors += [
@@ -721,12 +744,17 @@ def household(request: HttpRequest, household_no: str) -> HttpResponse:
         try:
             view = reads.get_household(actor, household_no, include_removed=True)
         except FindingsError as again:
-            return _unknown(request, again.findings, "世帯がありません")
+            refused = _support_refusal(request, again.findings)
+            return refused or _unknown(request, again.findings, "世帯がありません")
     members: list[MemberLine] = []
     removed: list[MemberLine] = []
     for record in view.members:
         marker = view.moving_out.get(record.atena_no)
-        line = MemberLine(record=record, moving_out=marker)
+        line = MemberLine(
+            record=record,
+            moving_out=marker,
+            support_protected=record.atena_no in view.support_protected,
+        )
         (removed if record.atena_no in view.removed else members).append(line)
     head = view.head
     first = members[0].record if members else (removed[0].record if removed else None)

@@ -57,9 +57,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """The procedures, grouped by the standard's chapters; ?atena_no= / ?household_no= are
     passed on to the chosen screen."""
     specs = sorted(registry.all_specs().values(), key=lambda s: (s.group, s.label))
-    groups = [
-        (label, [s for s in specs if _section(s) == prefix]) for prefix, label in SECTIONS
-    ]
+    groups = [(label, [s for s in specs if _section(s) == prefix]) for prefix, label in SECTIONS]
     query = {k: request.GET[k] for k in ("atena_no", "household_no") if request.GET.get(k)}
     suffix = ("?" + "&".join(f"{k}={v}" for k, v in query.items())) if query else ""
     return render(

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from jumin.web import addresses, inquiry, procedure_views, review, views
+from jumin.web import addresses, certificate_urls, inquiry, procedure_views, review, views
 
 app_name = "web"
 
@@ -25,4 +25,7 @@ urlpatterns = [
     path("changes/<int:change_id>/commit/", review.commit, name="commit"),
     path("changes/<int:change_id>/reject/", review.reject, name="reject"),
     path("changes/<int:change_id>/withdraw/", review.withdraw, name="withdraw"),
+    path("support/", include("jumin.web.support_urls")),  # 支援措置 (std 3.4)
+    path("certificates/", include("jumin.web.certificate_urls")),  # 証明書 (std 5)
+    path("verify/", include(certificate_urls.verify_urlpatterns)),  # 証明書の検証（公開）
 ]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from jumin.accounts import services as account_services
 from jumin.accounts.actor import Actor
 from jumin.accounts.selectors import terminal_by_id
+from jumin.support import services as support_services
 from jumin.web import review
 from jumin.web.common import set_terminal, web_actor
 from jumin.web.forms import StaffLoginForm
@@ -24,7 +25,15 @@ def home(request: HttpRequest) -> HttpResponse:
     """ホーム: who is signed in where, the caller's own drafts and rejected drafts (with the
     reason), and the review queue for a reviewer (std 4.0.8, j530)."""
     actor = web_actor(request)
-    return render(request, "web/home.html", {"nav": "home", "home": review.home_data(actor)})
+    return render(
+        request,
+        "web/home.html",
+        {
+            "nav": "home",
+            "home": review.home_data(actor),
+            "support_alerts": support_services.alerts_for(actor),
+        },
+    )
 
 
 TERMINAL_COOKIE = "jumin_terminal"

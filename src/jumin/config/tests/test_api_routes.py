@@ -25,7 +25,8 @@ from jumin.config.api import (
 from jumin.config.urls import urlpatterns
 
 # Routes that may be public: nothing personal behind them.
-PUBLIC_ROUTES = {("GET", "/api/health")}
+# the only routes open without login: health, and the public check of an issued certificate
+PUBLIC_ROUTES = {("GET", "/api/health"), ("GET", "/api/certificates/verify/{issue_id}")}
 
 
 def _join(*parts: str) -> str:
