@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from jumin.accounts.tests.factories import PASSWORD, StaffFactory
@@ -12,12 +9,13 @@ from jumin.accounts.tests.factories import PASSWORD, StaffFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_clerk_logs_in_with_the_keyboard(browser_page):
+def test_clerk_logs_in_with_the_keyboard(browser_page, look):
     page = browser_page
     StaffFactory(staff_id="clerk01", name="窓口 一郎", roles=["counter_clerk"])
     page.goto("/")
     assert page.url.endswith("/login/?next=/")
     assert "デモモード" in page.inner_text("body")
+    look(page, "login")
     # The staff id field has focus; type, Tab, type, Enter.
     page.keyboard.type("clerk01")
     page.keyboard.press("Tab")
@@ -31,6 +29,4 @@ def test_clerk_logs_in_with_the_keyboard(browser_page):
     body = page.inner_text("main")
     assert "窓口 一郎 さん" in body
     assert "窓口担当" in body
-    shots = Path(os.environ.get("JUMIN_VAR_DIR", "var")) / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shots / "home.png"))
+    look(page, "home")

@@ -31,7 +31,7 @@ from pydantic.fields import FieldInfo
 
 from jumin.core.errors import CoreError
 from jumin.core.findings import Finding, Findings, error
-from jumin.core.wareki import parse_any_date, parse_date
+from jumin.core.wareki import format_wareki_short, parse_any_date, parse_date
 from jumin.web.common import PlacedFindings
 from jumin.web.labels import AMENDABLE_ITEMS, choice_labels, field_label
 
@@ -220,7 +220,10 @@ def _input_node(
         node.kind = "select"
         labels = choice_labels(model.__name__, node.name) or {}
         node.choices = list(labels.items())
-    if node.kind == "checkbox":
+    if node.kind == "date":
+        given = given if given is not None or not fresh else _default_text(info, node.name)
+        node.value = _date_text(node.name, _as_text(given))
+    elif node.kind == "checkbox":
         node.value = bool(given) if not fresh else bool(_default_text(info, node.name))
     elif node.kind == "secret":
         node.value = ""  # never echoed back into a page
@@ -239,6 +242,24 @@ def _as_text(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+WESTERN_DATES = frozenset({"stay_expires_on"})  # std 1.1.9: a foreign resident's, in 西暦
+
+
+def _date_text(name: str, value: Any) -> Any:
+    """A date field's value as the clerk typed it: ISO dates (from a round trip or a
+    default) shown in 和暦 (R8.11.26), except the items the law keeps in 西暦."""
+    if not isinstance(value, str) or name in WESTERN_DATES:
+        return value
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return value  # as typed (an error is beside it)
+    try:
+        return format_wareki_short(day)
+    except CoreError:
+        return value
 
 
 def _list_node(
@@ -301,6 +322,25 @@ def _pairs_node(node: Node, given: Any, placed: PlacedFindings) -> None:
         row.can_remove = len(rows) > 1
         node.children.append(row)
     node.can_add = len(rows) < len(AMENDABLE_ITEMS)
+
+
+def first_input(nodes: Iterable[Node], under: str) -> str:
+    """The first input at or below the node ``under`` (a row just added), or ""."""
+    for node in nodes:
+        if node.path == under or under.startswith(node.path + "."):
+            if node.path == under:
+                return next((n.path for n in _inputs(node)), "")
+            found = first_input(node.children, under)
+            if found:
+                return found
+    return ""
+
+
+def _inputs(node: Node) -> Iterable[Node]:
+    if node.is_input:
+        yield node
+    for child in node.children:
+        yield from _inputs(child)
 
 
 def field_paths(nodes: Iterable[Node]) -> list[str]:
@@ -387,7 +427,7 @@ def _shape(
                         remedy="R8.11.26・令和8年11月26日・2026-11-26 のように入力してください。",
                     )
                 )
-                out[name] = None
+                out[name] = text  # kept as typed, so the form shows it beside its error
         else:
             text = "" if given is None else str(given)
             if name in UNCERTAIN_DATES and text.strip():
@@ -397,6 +437,15 @@ def _shape(
             if not text.strip() and optional:
                 out[name] = None
             elif not text.strip() and info.is_required():
+                if kind == "select":
+                    findings.add(
+                        error(
+                            "form.missing",
+                            _row_prefix(path.split("."))
+                            + f"「{field_label(name, info.description)}」を選択してください。",
+                            field=path,
+                        )
+                    )
                 continue  # "missing": the model says so in its own words
             else:
                 out[name] = text
@@ -505,6 +554,14 @@ _MESSAGES = {
 }
 
 
+def _row_prefix(loc: list[str]) -> str:
+    """「異動者 2：」 for an error inside the second row of a list."""
+    for i, part in enumerate(loc[:-1]):
+        if loc[i + 1].isdigit() and not part.isdigit():
+            return f"{field_label(part)} {int(loc[i + 1]) + 1}："
+    return ""
+
+
 def translate(exc: ValidationError) -> Findings:
     """A pydantic error as Japanese findings on the fields they are about."""
     findings = Findings()
@@ -512,6 +569,7 @@ def translate(exc: ValidationError) -> Findings:
         loc = [str(part) for part in err.get("loc", ()) if not str(part).startswith("function-")]
         names = [p for p in loc if not p.isdigit()]
         label = field_label(names[-1]) if names else "入力"
+        row = _row_prefix(loc)
         ctx = err.get("ctx") or {}
         template = _MESSAGES.get(err["type"])
         if template is not None:
@@ -527,7 +585,7 @@ def translate(exc: ValidationError) -> Findings:
         findings.add(
             error(
                 f"form.{err['type']}",
-                message,
+                row + message,
                 field=".".join(loc),
             )
         )

@@ -98,10 +98,26 @@ def form(request: HttpRequest, name: str) -> HttpResponse:
             return _render_form(request, spec, values, Findings(), key=key)
         return _save(request, spec, values, key, post.getlist(ACK_FIELD))
     values, findings = pf.parse(spec.input_model, post)
+    if action == "redisplay":  # values restored in the browser after a session expiry
+        return _render_form(request, spec, values, Findings(), key=key, restored=True)
     if action.startswith("add:") or action.startswith("remove:"):
         values = _edit_rows(values, action)
-        return _render_form(request, spec, values, Findings(), key=key)
+        focus = _added_row(values, action)
+        return _render_form(request, spec, values, Findings(), key=key, focus=focus)
     return _check(request, spec, values, findings, key)
+
+
+def _added_row(values: dict[str, Any], action: str) -> str:
+    """The path of the row an ``add:`` created (the cursor goes there)."""
+    verb, _, path = action.partition(":")
+    if verb != "add":
+        return ""
+    rows = _dig(values, path.split("."))
+    if isinstance(rows, list) and rows:
+        return f"{path}.{len(rows) - 1}"
+    if isinstance(rows, dict) and rows:
+        return f"{path}.{len(rows) - 1}"
+    return ""
 
 
 def _check(
@@ -109,7 +125,8 @@ def _check(
 ) -> HttpResponse:
     """確認: validate the form, plan without saving, show the confirmation."""
     data, schema_findings = _validate(spec, values)
-    findings.extend(schema_findings)
+    reported = {f.field for f in findings}  # one error per field: the form's own first
+    findings.extend(f for f in schema_findings if f.field not in reported)
     if findings.errors or data is None:
         return _render_form(request, spec, values, findings, key=key)
     actor = web_actor(request)
@@ -230,7 +247,7 @@ def _prefill(request: HttpRequest, spec: ProcedureSpec) -> dict[str, Any] | None
             if name in fields and name not in values:
                 values[name] = household_no
                 break
-        for name in ("members", "relationships"):
+        for name in ("members",):  # a head change's relationships are re-derived
             if name in fields:
                 values[name] = _household_rows(request, household_no)
                 break
@@ -282,10 +299,13 @@ def _render_form(
     *,
     key: str,
     fresh: bool = False,
+    restored: bool = False,
+    focus: str = "",
 ) -> HttpResponse:
     nodes = pf.build(spec.input_model, values)
     placed = place(findings, pf.field_paths(nodes))
     nodes = pf.build(spec.input_model, values, placed)
+    focus_path = pf.first_input(nodes, focus) if focus else ""
     person = _person_header(request, values)
     status = 200 if not findings.errors else 422
     return render(
@@ -298,6 +318,8 @@ def _render_form(
             "placed": placed,
             "key": key,
             "fresh": fresh,
+            "restored": restored,
+            "focus_path": focus_path,
             "person": person,
             "lock": services.active_lock(person.atena_no) if person is not None else None,
         },

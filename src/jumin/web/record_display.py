@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jumin.core.change_reasons import ChangeReason
 from jumin.core.wareki import format_wareki, format_western
-from jumin.register.models import ResidentRecord
+from jumin.register.models import ForeignCategory, ResidentRecord
 from jumin.register.services import PersonPlan
 from jumin.web.labels import CHOICE_LABELS
 
@@ -40,6 +41,9 @@ _VALUE_LABELS: dict[str, dict[str, str]] = {
     "sex": CHOICE_LABELS["sex"],
     "resident_type": CHOICE_LABELS["resident_type"],
     "status": {"resident": "住民", "removed": "消除"},
+    "removal_reason": {r.value: r.label for r in ChangeReason},
+    "change_reason": {r.value: r.label for r in ChangeReason},
+    "foreign_category": dict(ForeignCategory.choices),
 }
 
 

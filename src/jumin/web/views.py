@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -82,3 +83,18 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form posted without a valid CSRF cookie — typically every cookie was cleared or the
+    session ended mid-form. A signed-out clerk is sent to login and back to the screen (where
+    the values typed are restored from this browser); otherwise a Japanese page says what
+    happened. Nothing was saved."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return render(
+        request,
+        "web/csrf_failure.html",
+        {"back": request.get_full_path()},
+        status=403,
+    )

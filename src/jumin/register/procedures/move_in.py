@@ -136,7 +136,11 @@ def plan(actor: Actor, data: MoveInInput) -> DraftPlan:
             record["became_resident_on"] = data.occurred_on
         if person.my_number:
             _protect(person.my_number, record, hashes, findings, prefix)
-        findings.extend(check_person(record | {"status": "resident"}, today=now, prefix=prefix))
+        findings.extend(
+            f  # an unknown 住所コード is reported once, on the address itself
+            for f in check_person(record | {"status": "resident"}, today=now, prefix=prefix)
+            if address or f.code != "address_code.unknown"
+        )
         records.append(record)
         persons.append(
             PersonPlan(atena_no=person.atena_no or "", base_history_no=base, after=record)

@@ -119,3 +119,12 @@ def reason_text(value: Any) -> str:
 def reason_label(value: Any) -> str:
     """The Japanese name of a 異動事由 code (std 1.2.2, j210); an unknown code as is."""
     return reason_text(value)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``{{ labels|get_item:code }}``: a dictionary's value ('' when missing)."""
+    try:
+        return mapping.get(key, "")
+    except AttributeError:
+        return ""

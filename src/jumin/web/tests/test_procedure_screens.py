@@ -8,6 +8,7 @@ import re
 import pytest
 
 from jumin.audit.models import OperationLogEntry
+from jumin.core.wareki import format_wareki_short
 from jumin.register.models import Change, EditLock, Resident
 from jumin.register.procedures import registry
 from jumin.register.tests import factories as f
@@ -244,9 +245,12 @@ def test_prefill_from_a_person_and_a_household(client):
     head = members[0]
     html = _html(client.get(f"/procedures/move_out/?atena_no={head.atena_no}"))
     assert f'value="{head.atena_no}"' in html
-    html = _html(client.get(f"/procedures/head_change/?household_no={head.household_no}"))
+    html = _html(client.get(f"/procedures/household_split/?household_no={head.household_no}"))
     for m in members:
         assert f'value="{m.atena_no}"' in html
+    # a head change starts without relationships: they are re-derived from the new head
+    html = _html(client.get(f"/procedures/head_change/?household_no={head.household_no}"))
+    assert f'value="{head.household_no}"' in html and 'id="f-relationships-0-atena_no"' not in html
 
 
 def test_confirmation_shows_before_and_after_and_logs_the_read(client):
@@ -333,5 +337,5 @@ def test_required_choices_have_no_silent_default(client):
     html = _html(client.get("/procedures/move_in/"))
     sex = _field(html, "persons.0.sex")
     assert '<option value="" selected>（選択してください）</option>' in sex
-    # 届出日 starts as today
-    assert f'value="{TODAY.isoformat()}"' in _field(html, "notified_on")
+    # 届出日 starts as today, in 和暦 like everything the clerk types
+    assert f'value="{format_wareki_short(TODAY)}"' in _field(html, "notified_on")

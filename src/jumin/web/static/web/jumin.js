@@ -38,6 +38,27 @@
     try { raw = sessionStorage.getItem(keyOf(form)); } catch (e) { return; }
     if (!raw || form.getAttribute("data-fresh") !== "1") { return; }
     var data = JSON.parse(raw), restored = false;
+    // rows the clerk had added (persons.1.…) have no control on a fresh form: send everything
+    // back to the server once, which redisplays the form with those rows
+    var missing = Object.keys(data).some(function (name) {
+      var field = name.split("=")[0];
+      return !form.querySelector('[name="' + field.replace(/"/g, "") + '"]');
+    });
+    if (missing && !form.hasAttribute("data-redisplayed")) {
+      form.setAttribute("data-redisplayed", "1");
+      Object.keys(data).forEach(function (name) {
+        var pair = name.split("="), input = document.createElement("input");
+        input.type = "hidden";
+        input.name = pair[0];
+        input.value = pair.length > 1 ? pair[1] : data[name];
+        form.appendChild(input);
+      });
+      var action = form.querySelector('input[name="_action"][type="hidden"]') || document.createElement("input");
+      action.type = "hidden"; action.name = "_action"; action.value = "redisplay";
+      form.appendChild(action);
+      form.submit();
+      return;
+    }
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.type === "hidden" || el.type === "password") { return; }
       if (el.type === "checkbox" || el.type === "radio") {
@@ -95,6 +116,15 @@
   });
 
   document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && target && target.tagName === "SELECT" && target.form &&
+        !event.altKey && !event.ctrlKey && !event.shiftKey) {
+      // Enter submits from a list too (a closed select would otherwise swallow it)
+      event.preventDefault();
+      var primary = target.form.querySelector("button.default-submit") || target.form.querySelector("button[type=submit]");
+      if (target.form.requestSubmit) { target.form.requestSubmit(primary || undefined); } else { target.form.submit(); }
+      return;
+    }
     if (event.key === "Escape") {
       var open = document.querySelector("details.help[open]");
       if (open) { open.removeAttribute("open"); return; }
