@@ -25,7 +25,8 @@ urlpatterns = [
     path("changes/<int:change_id>/commit/", review.commit, name="commit"),
     path("changes/<int:change_id>/reject/", review.reject, name="reject"),
     path("changes/<int:change_id>/withdraw/", review.withdraw, name="withdraw"),
-    path("support/", include("jumin.web.support_urls")),  # 支援措置 (std 3.4)
+    path("support/", include("jumin.web.support_urls")),
+    path("cs/", include("jumin.web.cs_urls")),  # 住基ネット（CS） (std 7.1.1)  # 支援措置 (std 3.4)
     path("certificates/", include("jumin.web.certificate_urls")),  # 証明書 (std 5)
     path("verify/", include(certificate_urls.verify_urlpatterns)),  # 証明書の検証（公開）
 ]

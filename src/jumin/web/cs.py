@@ -1,0 +1,174 @@
+"""住基ネット（CS）の画面 (std 7.1.1.1, j1090): the sending status and backlog, the manual-mode
+switch, failures with resend, and the searchable, printable list of sent messages.
+
+Views call the CS's selectors and services only; each read is logged by them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from jumin.core.errors import CoreError
+from jumin.core.findings import Finding, FindingsError, error
+from jumin.jukinet import selectors, services
+from jumin.netproto.messages import KINDS
+from jumin.web.common import staff_view, web_actor
+from jumin.web.procedure_forms import read_date
+
+OUTCOMES = {
+    "delivered": "送信済み（受理）",
+    "refused": "拒否",
+    "retry": "通信エラー（再送待ち）",
+    "abandoned": "結果不明（処理中断）",
+    "sending": "送信中",
+}
+PAGE = 50
+
+
+@require_GET
+@staff_view
+def status(request: HttpRequest) -> HttpResponse:
+    """送信状況: backlog per kind, oldest waiting, manual mode."""
+    backlog = selectors.backlog_summary(web_actor(request))
+    return render(request, "web/cs/status.html", {"nav": "cs", "backlog": backlog})
+
+
+@require_POST
+@staff_view
+def manual(request: HttpRequest) -> HttpResponse:
+    """手動連携の切替 (std 7.1.1): while on, nothing is sent automatically."""
+    on = request.POST.get("manual") == "1"
+    reason = str(request.POST.get("reason", "")).strip()
+    try:
+        services.set_manual_mode(web_actor(request), on, reason=reason)
+    except FindingsError as exc:
+        for finding in exc.findings:
+            messages.error(request, finding.message)
+        return redirect("web:cs_status")
+    messages.success(
+        request,
+        "手動連携に切り替えました。自動送信は止まっています。"
+        if on
+        else "自動送信に戻しました。送信待ちのメッセージを順に送信します。",
+    )
+    return redirect("web:cs_status")
+
+
+def _date(request: HttpRequest, name: str, label: str, errors: dict[str, Finding]) -> Any:
+    text = str(request.GET.get(name, "")).strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(read_date(text))
+    except CoreError:
+        errors[name] = error(
+            "cs.date",
+            f"{label}「{text}」を日付として読めません。",
+            field=name,
+            remedy="R8.11.26 または 2026-11-26 のように入力してください。",
+        )
+        return None
+
+
+@require_GET
+@staff_view
+def sent(request: HttpRequest) -> HttpResponse:
+    """送信履歴: search by kind, person, dates and outcome; printable (std 7.1.1.1)."""
+    errors: dict[str, Finding] = {}
+    kind = str(request.GET.get("kind", "")).strip()
+    if kind and kind not in KINDS:
+        errors["kind"] = error("cs.kind", "電文種別は一覧から選んでください。", field="kind")
+        kind = ""
+    outcome = str(request.GET.get("outcome", "")).strip()
+    if outcome and outcome not in OUTCOMES:
+        errors["outcome"] = error("cs.outcome", "結果は一覧から選んでください。", field="outcome")
+        outcome = ""
+    atena_no = str(request.GET.get("atena_no", "")).strip()[:10]
+    date_from = _date(request, "date_from", "送信日（から）", errors)
+    date_to = _date(request, "date_to", "送信日（まで）", errors)
+    try:
+        offset = max(0, int(request.GET.get("offset", "0")))
+    except ValueError:
+        offset = 0
+    page = selectors.sent_messages(
+        web_actor(request),
+        kind=kind or None,
+        atena_no=atena_no or None,
+        date_from=date_from,
+        date_to=date_to,
+        outcome=outcome or None,
+        limit=PAGE,
+        offset=offset,
+    )
+    query = request.GET.copy()
+    query.pop("offset", None)
+    return render(
+        request,
+        "web/cs/sent.html",
+        {
+            "nav": "cs",
+            "page": page,
+            "errors": errors,
+            "values": request.GET,
+            "kinds": [(k.name, k.label) for k in KINDS.values()],
+            "outcomes": list(OUTCOMES.items()),
+            "outcome_labels": OUTCOMES,
+            "kind_labels": {k.name: k.label for k in KINDS.values()},
+            "query": query.urlencode(),
+            "last_shown": page.offset + len(page.items),
+            "next_offset": offset + PAGE if offset + PAGE < page.total else None,
+            "prev_offset": max(0, offset - PAGE) if offset else None,
+            "printed_at": dt.datetime.now().astimezone(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+@require_GET
+@staff_view
+def failures(request: HttpRequest) -> HttpResponse:
+    """送信エラー: refused or not yet delivered, each with its reason; resend from here."""
+    rows = selectors.failures(web_actor(request))
+    return render(request, "web/cs/failures.html", {"nav": "cs", "rows": rows})
+
+
+@require_GET
+@staff_view
+def message(request: HttpRequest, outbox_id: int) -> HttpResponse:
+    found = selectors.outbox_message(web_actor(request), outbox_id)
+    if found is None:
+        raise Http404
+    outbox, sent_rows = found
+    return render(
+        request,
+        "web/cs/message.html",
+        {
+            "nav": "cs",
+            "message": outbox,
+            "sent": sent_rows,
+            "outcome_labels": OUTCOMES,
+            "kind_labels": {k.name: k.label for k in KINDS.values()},
+        },
+    )
+
+
+@require_POST
+@staff_view
+def resend(request: HttpRequest, outbox_id: int) -> HttpResponse:
+    """再送 (std 7.1.1.1), optionally with a changed 異動事由 code."""
+    reason = str(request.POST.get("change_reason", "")).strip() or None
+    try:
+        services.resend(web_actor(request), outbox_id, change_reason=reason)
+    except FindingsError as exc:
+        for finding in exc.findings:
+            messages.error(request, finding.message)
+    else:
+        messages.success(request, f"メッセージ {outbox_id} を再送の対象にしました。")
+    return redirect(reverse("web:cs_message", args=[outbox_id]))
