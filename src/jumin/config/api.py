@@ -202,6 +202,7 @@ APP_ROUTERS: tuple[tuple[str, str], ...] = (
     ("/register/", "jumin.register.api.router"),
     ("/support/", "jumin.support.api.router"),
     ("/certificates/", "jumin.certificates.api.router"),
+    ("/cs/", "jumin.jukinet.api.router"),
 )
 
 

@@ -12,7 +12,7 @@ jumin codes load FILE|status       the pool of unused 住民票コード
 jumin staff add|list|deactivate    staff accounts
 jumin orgunit add|list, jumin terminal add|list
 jumin audit verify                 check the operation log's hash chain
-jumin cs deliver|status|manual|resend|reconcile|sent|failures|keygen|register|trust
+jumin cs deliver|receive|status|manual|resend|reconcile|sent|failures|keygen|register|trust
                                    the city's 住基ネット CS (docs/guide/cs-operations.md)
 jumin netsim <command>             the national side (netsim: its own settings and database),
                                    e.g. jumin netsim migrate, jumin netsim serve --port 8100

@@ -10,6 +10,9 @@
   一覧表への印字); bodies are stored with the 個人番号 masked.
 - ``CsSetting`` — the manual-mode switch (一時的に手動連携に切り替える, j1090).
 - ``Resend`` — every resend request (再送信, optionally with a changed 異動事由).
+- ``CityKey`` — other cities' public keys, fetched from netsim on first use and pinned.
+- ``MailboxCursor`` / ``InboundMessage`` — the mailbox pulled from J-LIS (受信): the last seq
+  fetched, and each relayed item with its origin-signature check and what was done with it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import ClassVar
 from django.db import models
 
 from jumin.outbox.models import OutboxMessage
-from jumin.register.models import EncryptedMyNumber
+from jumin.register.models import Change, EncryptedMyNumber
 
 
 class IdentityRecord(models.Model):
@@ -174,3 +177,74 @@ class Resend(models.Model):
 
     def __str__(self) -> str:
         return f"resend of {self.outbox_id}"
+
+
+class MailboxCursor(models.Model):
+    """受信の位置: one row (pk=1), the last mailbox seq fetched from J-LIS."""
+
+    last_seq = models.PositiveBigIntegerField("取得済みの最終番号", default=0)
+    fetched_at = models.DateTimeField("最終取得日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "受信の位置 (mailbox cursor)"
+
+    def __str__(self) -> str:
+        return f"mailbox after {self.last_seq}"
+
+
+class CityKey(models.Model):
+    """他市区町村の公開鍵: an origin city's Ed25519 public key, fetched from netsim
+    (``GET /v1/nodes/<code>``) on first use and pinned: a different key published later is
+    not taken (items signed with it are refused until the row is corrected)."""
+
+    code = models.CharField("団体コード", max_length=6, unique=True)
+    public_key = models.CharField("公開鍵（base64）", max_length=64)
+    pinned_at = models.DateTimeField("登録日時")
+
+    class Meta:
+        verbose_name = "他市区町村の公開鍵 (city key)"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class InboundMessage(models.Model):
+    """受信メッセージ: one item relayed by J-LIS to this city's mailbox (転入通知, 転出証明書
+    情報), with the origin city's signature check and what was done with it."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "受信（未処理）"
+        DRAFTED = "drafted", "仮登録済み（審査待ち）"
+        NEEDS_CLERK = "needs_clerk", "職員の入力が必要"
+        UNMATCHED = "unmatched", "該当者なし"
+        REFUSED = "refused", "署名不正のため拒否"
+        NOT_HANDLED = "not_handled", "自動処理の対象外"
+
+    seq = models.PositiveBigIntegerField("受信番号", unique=True)
+    kind = models.CharField("電文種別", max_length=40)
+    origin = models.CharField("送信元", max_length=32)
+    envelope_id = models.CharField("メッセージID", max_length=64, blank=True)
+    juminhyo_code = models.CharField("住民票コード", max_length=11, blank=True, db_index=True)
+    atena_no = models.CharField("宛名番号", max_length=10, blank=True)
+    body = models.JSONField("内容（個人番号はマスク）", default=dict)
+    verified = models.BooleanField("署名確認済み", default=False)
+    state = models.CharField("状態", max_length=16, choices=State.choices)
+    note = models.TextField("処理の説明", blank=True)
+    change = models.ForeignKey(
+        Change,
+        verbose_name="仮登録した異動",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    received_at = models.DateTimeField("受信日時")
+    processed_at = models.DateTimeField("処理日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "受信メッセージ (inbound message)"
+        ordering: ClassVar = ["-seq"]
+        indexes: ClassVar = [models.Index(fields=["state", "seq"], name="cs_inbound_state")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.kind} from {self.origin} ({self.get_state_display()})"

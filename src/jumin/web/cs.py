@@ -13,11 +13,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jumin.accounts.permissions import Perm
+from jumin.accounts.services import authorize
 from jumin.core.errors import CoreError
 from jumin.core.findings import Finding, FindingsError, error
-from jumin.jukinet import selectors, services
+from jumin.jukinet import inbound, queries, selectors, services
 from jumin.netproto.messages import KINDS
 from jumin.web.common import staff_view, web_actor
 from jumin.web.procedure_forms import read_date
@@ -172,3 +174,57 @@ def resend(request: HttpRequest, outbox_id: int) -> HttpResponse:
     else:
         messages.success(request, f"メッセージ {outbox_id} を再送の対象にしました。")
     return redirect(reverse("web:cs_message", args=[outbox_id]))
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view
+def query(request: HttpRequest) -> HttpResponse:
+    """本人確認情報の照会（J-LIS）: purpose (required) and 住民票コード (prefilled from
+    ``?juminhyo_code=``); the query is sent on POST and shows the matches."""
+    actor = web_actor(request)
+    authorize(actor, Perm.JUKINET_MESSAGE_READ, queries.QUERY_FUNCTION)
+    source = request.POST if request.method == "POST" else request.GET
+    values = {
+        "purpose": str(source.get("purpose", "")).strip()[:200],
+        "juminhyo_code": str(source.get("juminhyo_code", "")).strip()[:20],
+    }
+    errors: dict[str, Finding] = {}
+    result = None
+    status_code = 200
+    if request.method == "POST":
+        try:
+            result = queries.query_identity(
+                actor, purpose=values["purpose"], juminhyo_code=values["juminhyo_code"] or None
+            )
+        except FindingsError as exc:
+            errors = {f.field or "juminhyo_code": f for f in exc.findings}
+            status_code = 422
+    return render(
+        request,
+        "web/cs/query.html",
+        {"nav": "cs", "values": values, "errors": errors, "result": result},
+        status=status_code,
+    )
+
+
+@require_GET
+@staff_view
+def inbound_list(request: HttpRequest) -> HttpResponse:
+    """受信メッセージ: relayed 転入通知 and 転出証明書情報 with their state; links to the draft
+    or to the person and the 転入通知の受理 form when a clerk must enter it."""
+    state = str(request.GET.get("state", "")).strip()
+    states = dict(inbound.State.choices)
+    if state not in states:
+        state = ""
+    rows = inbound.inbound_messages(web_actor(request), state=state or None)
+    return render(
+        request,
+        "web/cs/inbound.html",
+        {
+            "nav": "cs",
+            "rows": rows,
+            "state": state,
+            "states": list(states.items()),
+            "kind_labels": {k.name: k.label for k in KINDS.values()},
+        },
+    )

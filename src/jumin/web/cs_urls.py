@@ -11,4 +11,6 @@ urlpatterns = [
     path("failures/", cs.failures, name="cs_failures"),
     path("messages/<int:outbox_id>/", cs.message, name="cs_message"),
     path("messages/<int:outbox_id>/resend/", cs.resend, name="cs_resend"),
+    path("query/", cs.query, name="cs_query"),
+    path("inbound/", cs.inbound_list, name="cs_inbound"),
 ]

@@ -7,6 +7,11 @@ queued per request: ``"503"``, ``"500"``, ``"400"`` (refuse before applying),
 ``("sleep", s)`` (apply, then wait — a slow answer), ``("hold", event)`` (apply, then wait
 for the event), ``"badsig"`` (sign the reply with a wrong key). ``down()`` / ``up()`` stop
 and restart the listener on the same port (connection refused meanwhile).
+
+Mailboxes: ``relay(origin_key, to, kind, body)`` appends an envelope sealed by another city
+(optionally ``signer=`` a different key: a forged signature) to city ``to``'s mailbox;
+``mailbox.fetch`` answers with the items after ``after``; ``GET /v1/nodes/<code>`` also
+publishes the keys of the cities registered or added with ``add_city``.
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ class FakeNetsim:
             code = f"pref-{number}"
             self.nodes[code] = NodeKey.generate(code)
         self.cities: dict[str, Ed25519PublicKey] = {}
+        self.city_keys: dict[str, str] = {}  # code → public key (b64), published
+        self.mailboxes: dict[str, list[dict[str, Any]]] = {}
         self.lock = threading.Lock()
         self.received: list[Envelope] = []  # accepted envelopes, in arrival order
         self.effects: Counter[str] = Counter()  # idempotency key → times applied
@@ -96,6 +103,37 @@ class FakeNetsim:
 
     def register(self, code: str, b64: str) -> None:
         self.cities[code] = public_key(b64)
+        self.city_keys[code] = b64
+
+    def add_city(self, code: str) -> NodeKey:
+        """Another city known to the national side; returns its key (to seal relays)."""
+        key = NodeKey.generate(code)
+        self.register(code, key.public_b64)
+        return key
+
+    def relay(
+        self,
+        origin: NodeKey,
+        to: str,
+        kind: str,
+        body: dict[str, Any],
+        *,
+        signer: NodeKey | None = None,
+    ) -> int:
+        """Put an envelope from ``origin`` into ``to``'s mailbox; returns its seq."""
+        envelope = Envelope(
+            kind=kind,
+            sender=origin.code,
+            recipient="jlis",
+            body=body,
+            idempotency_key=f"relay:{len(self.received)}:{time.monotonic_ns()}",
+        )
+        content, header = (signer or origin).seal(envelope)
+        with self.lock:
+            box = self.mailboxes.setdefault(to, [])
+            seq = len(box) + 1
+            box.append({"seq": seq, "envelope": json.loads(content), "signature": header})
+        return seq
 
     def kinds(self) -> list[str]:
         with self.lock:
@@ -111,9 +149,10 @@ class FakeNetsim:
         if method == "GET" and path.startswith("/v1/nodes/"):
             code = path.rsplit("/", 1)[-1]
             key = self.nodes.get(code)
-            if key is None:
+            b64 = key.public_b64 if key is not None else self.city_keys.get(code)
+            if b64 is None:
                 return self._json(start_response, 404, {"code": "node.unknown", "message": "なし"})
-            return self._json(start_response, 200, {"code": code, "public_key": key.public_b64})
+            return self._json(start_response, 200, {"code": code, "public_key": b64})
         if method == "POST" and path == "/v1/nodes":
             data = json.loads(raw)
             verify(raw, environ.get("HTTP_X_JUKINET_SIGNATURE"), public_key(data["public_key"]))
@@ -212,6 +251,10 @@ class FakeNetsim:
                 return {"status": "stale"}
             self.identities[identity["juminhyo_code"]] = identity
             return {"status": "applied"}
+        if envelope.kind == "mailbox.fetch":
+            box = self.mailboxes.get(envelope.sender, [])
+            items = [i for i in box if i["seq"] > body.after][: body.limit]
+            return {"items": items, "last": items[-1]["seq"] if items else body.after}
         if envelope.kind == "identity.query":
             found = self.identities.get(body.juminhyo_code or "")
             return {"matches": [found] if found else [], "truncated": False}

@@ -10,6 +10,7 @@ jumin cs reconcile [--repair] [--national [--national-limit N]]   整合性確�
 jumin cs keygen [--force]                                create this city's node key
 jumin cs register [--name NAME]                          demo: register the key with netsim
 jumin cs trust CODE PUBLIC_KEY                           pin a national node's public key
+jumin cs receive [--once] [--idle S]                     受信: pull the mailbox (転入通知 …)
 
 Operator commands act as the system actor (``cli:<user>``), which the operation log records.
 """
@@ -30,7 +31,7 @@ from django.utils import timezone
 
 from jumin.accounts.actor import Actor
 from jumin.core.findings import FindingsError
-from jumin.jukinet import keys, reconcile, selectors, services
+from jumin.jukinet import inbound, keys, reconcile, selectors, services
 from jumin.jukinet.client import HttpTransport, PeerKeys, TransportError, recipient_for
 from jumin.jukinet.conf import config
 from jumin.jukinet.models import SentMessage
@@ -101,6 +102,11 @@ class Command(BaseCommand):
         trust = sub.add_parser("trust", help="全国側ノードの公開鍵を登録する")
         trust.add_argument("code", help="jlis / pref-NN")
         trust.add_argument("public_key", help="公開鍵（base64）")
+        receive = sub.add_parser("receive", help="受信メッセージ（転入通知など）を取得して処理する")
+        receive.add_argument("--once", action="store_true", help="1回取得したら終了する")
+        receive.add_argument(
+            "--idle", type=float, default=30.0, help="新しいメッセージがないときの待ち秒数"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
@@ -162,6 +168,39 @@ class Command(BaseCommand):
             f"送信合計: 受理 {totals.delivered}件、拒否 {totals.refused}件、"
             f"再送待ち {totals.retried}件、作成不可 {totals.failed_build + totals.held}件"
         )
+
+    # ------------------------------------------------------------------ receive
+
+    def _receive(self, opts: dict[str, Any]) -> None:
+        if opts["idle"] <= 0:
+            raise CommandError("--idle は0より大きい秒数で指定してください。")
+        stop = threading.Event()
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        total = 0
+        try:
+            while not stop.is_set():
+                try:
+                    count = inbound.receive(self.actor)
+                except inbound.ReceiveFailed as exc:
+                    if opts["once"]:
+                        raise CommandError(f"受信できませんでした: {exc.message}") from None
+                    self.stderr.write(f"受信できませんでした（再試行します）: {exc.message}")
+                    count = 0
+                total += count
+                if count:
+                    self.stdout.write(f"{timezone.localtime():%H:%M:%S} 受信 {count}件")
+                if opts["once"]:
+                    break
+                if not count:
+                    stop.wait(opts["idle"])
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stdout.write(f"受信合計: {total}件（一覧は /cs/inbound/）")
 
     # ------------------------------------------------------------------ status
 
