@@ -20,10 +20,20 @@ nothing. ``dry_run`` validates only.
 
 Speed: rows go to the database as plain tuples in batches (no model instances for the 2–3
 million snapshot rows of a large city) — ``executemany`` on SQLite, COPY on PostgreSQL —
-written by a second thread (``_Writer``) while the main thread reads the next batch; the
-個人番号 rows with a multi-row INSERT … RETURNING (the snapshots need their ids).
-Validation results are cached per distinct value (names, readings, 続柄 and 住所コード repeat
-a lot). Measurements: docs/guide/data-migration.md.
+written by a second thread (``_Writer``) that shares the transaction. The ids of the 個人番号
+rows are reserved before the pass (``_reserve_number_ids``), so every row of a batch is
+complete when it is built. Validation results are cached per distinct value (names,
+readings, 続柄 and 住所コード repeat a lot).
+
+A large load (``PARALLEL_MIN_RESIDENTS`` residents or more, or ``workers=1``) runs the whole
+read-and-validate pass — ``_Run``: every check, the snapshots, the row tuples and the AES-GCM
+encryption of the 個人番号 — in a child process (``import_worker``, started with *spawn*),
+which sends ready-to-insert batches through a pipe; this process only writes them, in its
+transaction, and runs the checks against rows already in the register. The child never
+opens a database connection: it reads the files, and the key file for the 個人番号 (the
+clear number never leaves it). A problem, a crash of the child or a database error rolls the
+whole load back. Small loads and dry runs run the same ``_Run`` in this process.
+Measurements: docs/guide/data-migration.md.
 
 One ``Change`` (procedure ``import``, change reason 職権記載) groups the batch; each history row
 keeps its own ``change_reason`` from the CSV. No outbox messages are written: migrated
@@ -34,19 +44,27 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
+import gc
 import json
+import logging
+import multiprocessing
+import os
+import pickle
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing import connection as mp_connection
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import PermissionDenied
+from django.conf import ENVIRONMENT_VARIABLE, settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -72,7 +90,7 @@ from jumin.core.identifiers import (
 from jumin.core.names import validate_name, validate_name_kana
 from jumin.core.relationships import validate_relationship
 from jumin.core.wareki import parse_any_date
-from jumin.register.crypto import KeyRing, load_keyring
+from jumin.register.crypto import load_keyring
 from jumin.register.models import (
     Change,
     EncryptedMyNumber,
@@ -102,8 +120,17 @@ PROCEDURE = "import"
 DEFAULT_BATCH = 5000
 DEFAULT_MAX_PROBLEMS = 100
 MAX_PENDING = 50_000  # persons read from residents.csv whose history is not complete yet
+# From this many residents (manifest.json, or the size of residents.csv) a load runs its
+# read-and-validate pass in a child process: starting it costs about a second.
+PARALLEL_MIN_RESIDENTS = 20_000
+_BYTES_PER_RESIDENT = 300  # residents.csv, to estimate a count when the manifest has none
+WORKER_SILENCE_LIMIT = 600.0  # seconds without a message from the child: it is hung
+WORKER_STOP_TIMEOUT = 10.0
+PICKLE_PROTOCOL = 5
+WORKER_NAME = "jumin-import-worker"
 _CACHE_LIMIT = 500_000
 _TOKYO = ZoneInfo("Asia/Tokyo")
+logger = logging.getLogger(__name__)
 
 HOUSEHOLDS, RESIDENTS, HISTORY, MANIFEST = (
     "households.csv",
@@ -182,11 +209,14 @@ LABELS = {
     "processed_on": "処理日",
 }
 
-_ENTRY = ChangeKind.ENTRY
 _REMOVAL = ChangeKind.REMOVAL
-_MOVE_WITHIN = ChangeReason.MOVE_WITHIN.value
 _MOVE_OUTS = frozenset({ChangeReason.DOMESTIC_MOVE_OUT.value, ChangeReason.MOVE_OUT_ABROAD.value})
 _REASONS = {r.value: r for r in ChangeReason}
+# (code, foreign) -> whether the reason applies; codes of the events that set the address
+_APPLIES = {(r.value, f): r.allowed_for(foreign=f) for r in ChangeReason for f in (False, True)}
+_ADDRESS_EVENTS = frozenset(
+    r.value for r in ChangeReason if r.kind is ChangeKind.ENTRY or r is ChangeReason.MOVE_WITHIN
+)
 _FOREIGN_CATEGORIES = frozenset(c.value for c in ForeignCategory)
 _DIGITS = frozenset("0123456789")
 
@@ -270,7 +300,12 @@ class ImportReport:
         rate = ""
         if self.seconds > 0 and self.residents:
             rate = f"、所要時間 {self.seconds:.1f} 秒、毎秒 {self.residents / self.seconds:,.0f} 人"
-        if not self.ok:
+        if not self.ok and any(p.code in _ABORTS for p in self.problems):
+            out.append(
+                "処理が途中で止まったため、何も取り込んでいません。原因を取り除いてから"
+                "再実行してください。"
+            )
+        elif not self.ok:
             out.append(
                 "問題があるため、何も取り込んでいません。ファイルを直してから再実行してください。"
             )
@@ -281,8 +316,19 @@ class ImportReport:
         return out
 
 
+_ABORTS = frozenset({"import.worker", "import.database"})  # the load stopped, not the files
+
+
 class _Rollback(Exception):
     """Raised inside the transaction to undo a load that found problems."""
+
+
+class _WorkerFailed(Exception):
+    """The child process died, failed or hung; ``message`` is for the report (Japanese)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class _Fatal(Exception):
@@ -308,12 +354,18 @@ def import_register(
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[ImportReport], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
     """Validate the files in ``source`` and, unless ``dry_run``, load them (all or nothing).
 
     ``operator`` is the member of staff recorded as the 入力者 of every migrated history row;
-    they must hold ``Perm.REGISTER_IMPORT``. Returns the report; ``report.ok`` tells whether
-    the files were accepted and ``report.loaded`` whether they were written.
+    they must hold ``Perm.REGISTER_IMPORT``. ``workers``: ``None`` chooses — a load of
+    ``PARALLEL_MIN_RESIDENTS`` residents or more reads and validates in a child process
+    while this one writes; ``0`` keeps everything in this process; ``1`` (or more: the files
+    are one stream, so one child) always uses the child. A dry run never starts one. The
+    child is started with *spawn*: a script calling this must guard its top level with
+    ``if __name__ == "__main__":``. Returns the report; ``report.ok`` tells whether the files
+    were accepted and ``report.loaded`` whether they were written.
     """
     authorize(actor, Perm.REGISTER_IMPORT, FUNCTION)
     if not operator.is_valid_on(timezone.localdate()):
@@ -324,25 +376,38 @@ def import_register(
     authorize(Actor.of(operator, None, actor.channel), Perm.REGISTER_IMPORT, FUNCTION)
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if workers is not None and workers < 0:
+        raise ValueError("workers must be None, 0 or more")
     directory = resolve_source(Path(source))
     report = ImportReport(source=str(directory), dry_run=dry_run, max_problems=max_problems)
     started = time.perf_counter()
+    setup = _Setup(directory, max_problems, batch_size, timezone.now())
     if dry_run:
-        _Run(directory, report, operator, None, batch_size, progress).run()
+        _load_here(_with_register(setup), report, progress)
     else:
+        own_transaction = not connection.in_atomic_block
+        # started first: its start-up overlaps the transaction's set-up
+        worker = _Worker.start() if _use_worker(directory, workers) else None
         try:
             with _large_cache(), transaction.atomic():
                 change = _start_change(operator, directory)
-                run = _Run(directory, report, operator, change, batch_size, progress)
-                run.run()
+                setup = _prepare_load(setup, change, operator, own_transaction)
+                if worker is not None:
+                    top = _load_in_worker(worker, setup, report, progress)
+                else:
+                    top = _load_here(setup, report, progress)
                 if not report.ok:
                     raise _Rollback
-                run.finish()
+                _finish(change, directory, report, *top)
                 report.loaded = True
                 report.change_id = change.pk
         except _Rollback:
             report.loaded = False
             report.change_id = None
+        except _WorkerFailed as exc:  # rolled back; the report says what happened
+            report.loaded = False
+            report.change_id = None
+            report.add("", 0, "", "import.worker", exc.message)
         except Exception as exc:  # a database error while writing: rolled back, logged
             report.loaded = False
             report.change_id = None
@@ -356,9 +421,89 @@ def import_register(
             )
             _log(actor, report, operator)
             raise
+        finally:
+            if worker is not None:
+                worker.end()
     report.seconds = time.perf_counter() - started
     _log(actor, report, operator)
     return report
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What one pass needs, as plain values (the child process gets a pickled copy)."""
+
+    directory: Path
+    max_problems: int
+    batch_size: int
+    now: dt.datetime
+    change_id: int | None = None  # None: validate only
+    operator_id: int | None = None
+    # rows present before the import: duplicates are checked against ids up to these
+    db_max_resident: int = 0
+    db_max_household: int = 0
+    # ids reserved for the EncryptedMyNumber rows, as inclusive ranges
+    number_ids: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def loading(self) -> bool:
+        return self.change_id is not None
+
+
+def _use_worker(directory: Path, workers: int | None) -> bool:
+    if workers is not None:
+        return workers >= 1
+    return _estimated_residents(directory) >= PARALLEL_MIN_RESIDENTS
+
+
+def _estimated_residents(directory: Path) -> int:
+    """The manifest's count of residents, else one guessed from the size of residents.csv."""
+    with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
+        counts = json.loads((directory / MANIFEST).read_text(encoding="utf-8")).get("counts")
+        if isinstance(counts, dict) and isinstance(counts.get("residents"), int):
+            return int(counts["residents"])
+    with contextlib.suppress(OSError):
+        return (directory / RESIDENTS).stat().st_size // _BYTES_PER_RESIDENT
+    return 0
+
+
+def _prepare_load(setup: _Setup, change: Change, operator: Staff, own_transaction: bool) -> _Setup:
+    """The load's setup, inside its transaction: what the register holds already and the
+    ids of the 個人番号 rows."""
+    if connection.vendor == "postgresql" and own_transaction:
+        # Foreign keys checked as each batch is copied, beside the reading, rather than all
+        # at COMMIT (Django makes them DEFERRABLE INITIALLY DEFERRED). Only in a transaction
+        # of our own: the setting lasts until its end.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    return dataclasses.replace(
+        _with_register(setup),
+        change_id=change.pk,
+        operator_id=operator.pk,
+        number_ids=_reserve_number_ids(setup.directory / RESIDENTS),
+    )
+
+
+def _with_register(setup: _Setup) -> _Setup:
+    """Duplicates are checked against the rows present before the import (ids up to these),
+    not against the rows the import writes."""
+    return dataclasses.replace(
+        setup, db_max_resident=_max_pk(Resident), db_max_household=_max_pk(Household)
+    )
+
+
+def _finish(
+    change: Change, directory: Path, report: ImportReport, max_atena: int, max_household: int
+) -> None:
+    """After a clean load: sequences, and the change's summary."""
+    _advance("atena_no", max_atena)
+    _advance("household_no", max_household)
+    change.payload = {
+        "source": directory.name,
+        "counts": report.counts(),
+        "note": "データ移行（住民データ取込）。各履歴の異動事由は履歴行に記録。",
+    }
+    change.save(update_fields=["payload"])
 
 
 SQLITE_CACHE_KIB = 256 * 1024
@@ -491,11 +636,11 @@ class _Person:
     ok: bool
     removal_reason: str
     removed_on: str | None
-    rows: list[tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]]
+    rows: list[tuple[Any, ...]]  # STATE_FIELDS + DERIVED_FIELDS + ROW_FIELDS, per history row
     status: str
 
     def __init__(self) -> None:
-        self.rows: list[list[Any]] = []
+        self.rows = []
         self.next_no = 1
         self.address_set: str | None = None
         self.address_notified: str | None = None
@@ -508,9 +653,6 @@ RECORD_FIELDS: tuple[str, ...] = tuple(
     f.attname  # type: ignore[union-attr]
     for f in ResidentRecord._meta.get_fields()
 )
-_R = {name: i for i, name in enumerate(RECORD_FIELDS)}
-_KEY_POS = tuple(_R[name] for name in SEARCH_KEY_FIELDS)
-_MN_POS = _R["my_number_id"]
 HISTORY_EXTRA = (
     "history_no",
     "change_id",
@@ -543,9 +685,10 @@ _EXTRA = {
 EXTRA_DEFAULTS = tuple(_EXTRA)
 _EXTRA_VALUES = tuple(_EXTRA.values())
 
-# A snapshot is assembled from three tuples: the person's constants (residents.csv), the
-# state of one history row, and the items derived per row; _RECORD_ORDER puts them in
-# RECORD_FIELDS order with one C-level call.
+# A row is assembled from two tuples: the person's (constants from residents.csv, then the
+# items set when the person is written), and the history row's (its state, the items derived
+# for it, its own columns); _HISTORY_ROW puts their concatenation in the order of the INSERT
+# with one C-level call.
 CONST_FIELDS = (
     "atena_no",
     "resident_type",
@@ -565,7 +708,6 @@ CONST_FIELDS = (
     "nationality",
     "foreign_category",
     "juminhyo_code",
-    "my_number_id",
     "elector",
     "insurance",
     "remarks",
@@ -606,18 +748,29 @@ DERIVED_FIELDS = (
     "removed_on",
     *SEARCH_KEY_FIELDS,
 )
-_ASSEMBLED = (*CONST_FIELDS, *STATE_FIELDS, *DERIVED_FIELDS)
-assert sorted(_ASSEMBLED) == sorted(RECORD_FIELDS), "the snapshot parts must cover every item"
-_RECORD_ORDER = itemgetter(*(_ASSEMBLED.index(name) for name in RECORD_FIELDS))
-_CONST_MN = CONST_FIELDS.index("my_number_id")
-_KEY_INPUTS = (
-    "name_kana",
-    "family_name",
-    "given_name",
-    "name_alphabet",
-    "former_family_name_kana",
-    "alias_kana",
+WRITE_FIELDS = ("my_number_id", "change_id", "operator_id", "updated_at", "")  # "": None
+ROW_FIELDS = ("history_no", "change_reason", "occurred_on", "history_notified_on", "processed_at")
+_ASSEMBLED = (*CONST_FIELDS, *WRITE_FIELDS, *STATE_FIELDS, *DERIVED_FIELDS, *ROW_FIELDS)
+assert sorted(n for n in _ASSEMBLED if n not in (*HISTORY_EXTRA, *RESIDENT_EXTRA, "")) == sorted(
+    RECORD_FIELDS
+), "the snapshot parts must cover every item, once"
+_HISTORY_ROW = itemgetter(
+    *(
+        _ASSEMBLED.index("" if name in ("reviewer_id", "terminal_id") else name)
+        for name in (*RECORD_FIELDS, *HISTORY_EXTRA)
+    )
 )
+# the current view is the latest history row's record and 履歴番号, and updated_at
+_LATEST = len(RECORD_FIELDS) + 1
+assert (*RECORD_FIELDS, *HISTORY_EXTRA)[:_LATEST] == (*RECORD_FIELDS, *RESIDENT_EXTRA[:1])
+assert SEARCH_KEY_FIELDS == (
+    "kana_key",
+    "kana_exact",
+    "given_kana_key",
+    "name_key",
+    "former_kana_key",
+    "alias_kana_key",
+), "_Run._search_keys builds them in this order"
 _NUMBER_FIELDS = ("key_id", "ciphertext", "lookup_hash", "created_at")
 # residents.csv columns read by _Run._resident, in its unpacking order
 _RESIDENT_PICK = (
@@ -679,27 +832,41 @@ def _insert_sql(model: Any, attnames: Sequence[str]) -> _Insert:
 # --------------------------------------------------------------------------- the run
 
 
-class _Run:
-    """One pass over the files: validate every row and, when loading, write in batches."""
+class _Sink(Protocol):
+    """Where ``_Run`` sends its batches: ``_Loader`` in this process, or the pipe to the
+    parent (``import_worker``). ``stopped`` becomes true when a check of the receiving side
+    found a problem: the run goes on validating but builds no more rows."""
 
-    def __init__(
-        self,
-        directory: Path,
-        report: ImportReport,
-        operator: Staff,
-        change: Change | None,
-        batch_size: int,
-        progress: Callable[[ImportReport], None] | None,
-    ) -> None:
-        self.dir = directory
+    stopped: bool
+
+    def households(
+        self, lines: list[tuple[str, int]] | None, rows: list[tuple[Any, ...]] | None
+    ) -> None: ...
+
+    def persons(self, checks: list[_Check] | None, batch: _Batch | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# (宛名番号, 住民票コード, keyed hash of the 個人番号, line): what is checked against the register
+_Check = tuple[str, str, str, int]
+# one batch of persons: 個人番号 rows, history snapshots, the index of each person's latest
+_Batch = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[int]]
+
+
+class _Run:
+    """One pass over the files: validate every row and, when loading, build the rows to
+    write, in batches, for the sink."""
+
+    def __init__(self, setup: _Setup, report: ImportReport, sink: _Sink) -> None:
+        self.setup = setup
+        self.dir = setup.directory
         self.report = report
-        self.operator = operator
-        self.change = change
-        self.batch = batch_size
-        self.progress = progress
+        self.sink = sink
+        self.batch = setup.batch_size
         self.dictionary = load_dictionary()
-        self.as_of = timezone.localdate()
-        now = timezone.now()
+        now = setup.now
+        self.as_of = timezone.localdate(now)
         self.now = now
         self.now_db = connection.ops.adapt_datetimefield_value(now)
         # caches of validated values
@@ -710,6 +877,8 @@ class _Run:
         self.c_lg = _Cache()
         self.c_processed = _Cache()
         self.c_keys = _Cache()
+        self.c_reading = _Cache()
+        self.c_name = _Cache()
         # what the files define
         self.households: dict[str, list[Any]] = {}  # household_no -> [line, active, count, head]
         # household_no -> [members, current members, current heads, the head's atena_no]
@@ -724,14 +893,9 @@ class _Run:
         self.pending: dict[str, _Person] = {}
         self.ready: list[_Person] = []
         self.residents_done = False
-        # what the database holds already (duplicates are checked against rows present
-        # before the import, not against the rows this import writes)
-        self.db_max_resident = 0
-        self.db_max_household = 0
         self.keyring = load_keyring()
         self.lookup_hash = self.keyring.lookup_hash
-        self.writer = _Writer()
-        self.sql = _Statements.build()
+        self.number_ids = _iter_ranges(setup.number_ids)
         self.current_file = ""
 
     # ------------------------------------------------------------------ reporting
@@ -741,7 +905,7 @@ class _Run:
 
     @property
     def loading(self) -> bool:
-        return self.change is not None and self.report.problem_count == 0
+        return self.setup.loading and self.report.problem_count == 0 and not self.sink.stopped
 
     # ------------------------------------------------------------------ main
 
@@ -768,8 +932,6 @@ class _Run:
         if missing:
             return
         manifest = self._manifest()
-        self.db_max_resident = _max_pk(Resident)
-        self.db_max_household = _max_pk(Household)
         try:
             with (
                 _open_csv(self.dir / HOUSEHOLDS) as hf,
@@ -780,7 +942,7 @@ class _Run:
                     self._households(hf)
                     self._residents_and_history(rf, yf)
                 finally:
-                    self.writer.close()
+                    self.sink.close()
         except _Fatal:
             return
         except UnicodeDecodeError as exc:
@@ -800,18 +962,6 @@ class _Run:
             return
         self._check_households()
         self._check_manifest_counts(manifest)
-
-    def finish(self) -> None:
-        """After a clean load: sequences, and the change's summary."""
-        _advance("atena_no", self.max_atena)
-        _advance("household_no", self.max_household)
-        assert self.change is not None
-        self.change.payload = {
-            "source": self.dir.name,
-            "counts": self.report.counts(),
-            "note": "データ移行（住民データ取込）。各履歴の異動事由は履歴行に記録。",
-        }
-        self.change.save(update_fields=["payload"])
 
     # ------------------------------------------------------------------ manifest
 
@@ -1174,28 +1324,14 @@ class _Run:
     def _flush_households(self, batch: list[str]) -> None:
         if not batch:
             return
-        if self.db_max_household:
-            self.writer.drain()  # the connection is the writer's while it works
-            clash = list(
-                Household.objects.filter(
-                    pk__lte=self.db_max_household, household_no__in=batch
-                ).values_list("household_no", flat=True)[:20]
-            )
-            for number in clash:
-                self.problem(
-                    HOUSEHOLDS,
-                    self.households[number][0],
-                    "household_no",
-                    "household_no.exists",
-                    f"世帯番号 {number} は既に台帳にあります。",
-                )
+        lines = None
+        if self.setup.db_max_household:
+            lines = [(number, self.households[number][0]) for number in batch]
+        rows = None
         if self.loading:
             now = self.now_db
-            self.writer.submit(
-                _insert_rows,
-                _insert_sql(Household, ("household_no", "created_at")),
-                [(number, now) for number in batch],
-            )
+            rows = [(number, now) for number in batch]
+        self.sink.households(lines, rows)
 
     # ------------------------------------------------------------------ residents.csv
 
@@ -1508,7 +1644,7 @@ class _Run:
             )
         if report.problem_count != problems_before:
             p.ok = False
-        # the person's constant items, in CONST_FIELDS order (my_number_id set when written)
+        # the person's constant items, in CONST_FIELDS order
         p.const = (
             atena,
             resident_type,
@@ -1528,7 +1664,6 @@ class _Run:
             nationality,
             category,
             code,
-            None,  # my_number_id
             False,  # elector
             "{}",  # insurance
             f"旧外国人登録年月日 {alien}" if alien else "",  # remarks
@@ -1615,7 +1750,7 @@ class _Run:
                     "change_reason.unknown",
                     f"異動事由「{reason_code}」は異動事由コード（std 1.2.2）ではありません。",
                 )
-            elif not reason.allowed_for(foreign=person.foreign):
+            elif not _APPLIES[reason_code, person.foreign]:
                 who = "外国人住民" if person.foreign else "日本人住民"
                 self.problem(
                     f,
@@ -1638,7 +1773,7 @@ class _Run:
             if is_last and person.ok and state(row) != person.final_state:
                 self._final_mismatch(person, state(row))
             if self.loading and person.ok and snap is not None and reason is not None:
-                self._snapshot(person, snap, reason, occurred, notified, processed, is_last)
+                self._snapshot(person, snap, reason_code, occurred, notified, processed, is_last)
             if person.next_no > person.last_no:
                 del pending[atena]
                 self.ready.append(person)
@@ -1850,19 +1985,52 @@ class _Run:
             card,
         )
 
+    def _search_keys(
+        self, kana: str, family: str, given: str, alpha: str, former: str, alias: str
+    ) -> tuple[str, ...]:
+        """``search_keys`` of a snapshot (SEARCH_KEY_FIELDS order), computed part by part: the
+        keys of the reading, of the name, of the 旧氏 and of the 通称 each depend on their own
+        items only, and a reading or a name repeats far more often than the whole person
+        (tests compare every imported row with ``search_keys`` of its snapshot)."""
+        reading = self.c_reading.data.get(kana)
+        if reading is None:
+            got = search_keys({"name_kana": kana})
+            reading = self.c_reading.put(
+                kana, (got["kana_key"], got["kana_exact"], got["given_kana_key"])
+            )
+        name_in = (family, given, alpha)
+        name = self.c_name.data.get(name_in)
+        if name is None:
+            got = search_keys({"family_name": family, "given_name": given, "name_alphabet": alpha})
+            name = self.c_name.put(name_in, got["name_key"])
+        former_key = alias_key = ""
+        if former:
+            hit = self.c_keys.data.get(("former", former))
+            if hit is None:
+                got = search_keys({"former_family_name_kana": former})
+                hit = self.c_keys.put(("former", former), got["former_kana_key"])
+            former_key = hit
+        if alias:
+            hit = self.c_keys.data.get(("alias", alias))
+            if hit is None:
+                got = search_keys({"alias_kana": alias})
+                hit = self.c_keys.put(("alias", alias), got["alias_kana_key"])
+            alias_key = hit
+        return (*reading, name, former_key, alias_key)
+
     def _snapshot(
         self,
         p: _Person,
         s: tuple[Any, ...],
-        reason: ChangeReason,
+        value: str,
         occurred: str | None,
         notified: str | None,
         processed: str | None,
         is_last: bool,
     ) -> None:
-        """Keep what one history row adds to the person's constants (built when written)."""
-        value = reason.value
-        if reason.kind is _ENTRY or value == _MOVE_WITHIN:
+        """Keep what one history row adds to the person's constants (built when written);
+        ``value`` is a valid change reason code."""
+        if value in _ADDRESS_EVENTS:  # 記載 or 転居
             p.address_set = occurred
             p.address_notified = notified
         if is_last:
@@ -1876,87 +2044,67 @@ class _Run:
             removal_reason, removed_on, planned_on = "", None, None
         keys_in = (s[6], s[4], s[5], p.const[2], s[8], s[10])
         if keys_in != p.keys_in:
-            keys = self.c_keys.data.get(keys_in)
-            if keys is None:
-                computed = search_keys(dict(zip(_KEY_INPUTS, keys_in, strict=True)))
-                keys = self.c_keys.put(keys_in, tuple(computed[k] for k in SEARCH_KEY_FIELDS))
-            p.keys_in, p.keys = keys_in, keys
-        derived = (
-            p.alias_on if s[9] else None,
-            address_set,
-            address_notified,
-            planned_on,
-            removal_reason,
-            removed_on,
-            *p.keys,
+            p.keys_in, p.keys = keys_in, self._search_keys(*keys_in)
+        # DERIVED_FIELDS and ROW_FIELDS (concatenation: faster than unpacking into a tuple)
+        p.rows.append(
+            s  # noqa: RUF005
+            + (
+                p.alias_on if s[9] else None,
+                address_set,
+                address_notified,
+                planned_on,
+                removal_reason,
+                removed_on,
+                *p.keys,
+                p.next_no - 1,
+                value,
+                occurred,
+                notified,
+                self._processed_at(processed),
+            )
         )
-        extra = (
-            p.next_no - 1,
-            value,
-            occurred,
-            notified,
-            self._processed_at(processed),
-        )
-        p.rows.append((s, derived, extra))
 
     # ------------------------------------------------------------------ writing
 
     def _flush(self) -> None:
         ready, self.ready = self.ready, []
-        if ready and self.db_max_resident:
-            self.writer.drain()
-            self._check_register(ready)
-        if self.progress is not None and ready:
-            self.progress(self.report)
-        if not self.loading or not ready:
+        if not ready:
             return
-        assert self.change is not None
-        self.writer.submit(
-            _write_persons,
-            self.sql,
-            ready,
-            self.keyring,
-            self.change.pk,
-            self.operator.pk,
-            self.now_db,
-        )
+        checks = None
+        if self.setup.db_max_resident:
+            checks = [(p.atena, p.juminhyo, p.digest, p.line) for p in ready]
+        self.sink.persons(checks, self._build(ready) if self.loading else None)
 
-    def _check_register(self, ready: list[_Person]) -> None:
-        """Duplicates against the residents already in the register before this import."""
-        limit = self.db_max_resident
-        by_atena = {p.atena: p for p in ready}
-        old = Resident.objects.filter(pk__lte=limit)
-        for atena in old.filter(atena_no__in=list(by_atena)).values_list("atena_no", flat=True):
-            self.problem(
-                RESIDENTS,
-                by_atena[atena].line,
-                "atena_no",
-                "atena_no.exists",
-                f"宛名番号 {atena} は既に台帳にあります。",
-            )
-        codes = {p.juminhyo: p for p in ready if p.juminhyo}
-        for code, atena in old.filter(juminhyo_code__in=list(codes)).values_list(
-            "juminhyo_code", "atena_no"
-        ):
-            self.problem(
-                RESIDENTS,
-                codes[code].line,
-                "juminhyo_code",
-                "juminhyo_code.exists",
-                f"住民票コード {code} は既に台帳の宛名番号 {atena} に記載されています。",
-            )
-        hashes = {p.digest: p for p in ready if p.digest}
-        for digest, atena in old.filter(my_number__lookup_hash__in=list(hashes)).values_list(
-            "my_number__lookup_hash", "atena_no"
-        ):
-            self.problem(
-                RESIDENTS,
-                hashes[digest].line,
-                "my_number",
-                "my_number.exists",
-                f"この個人番号は既に台帳の宛名番号 {atena} に記載されています"
-                "（番号は表示しません）。",
-            )
+    def _build(self, ready: list[_Person]) -> _Batch:
+        """The rows of complete persons: their 個人番号 rows (encrypted, with a reserved id),
+        every history snapshot, and which of them are the latest (the current view is built
+        from those where they are written: a slice, cheaper than sending it)."""
+        encrypt = self.keyring.encrypt
+        ids = self.number_ids
+        setup = self.setup
+        change_id, operator_id, now = setup.change_id, setup.operator_id, self.now_db
+        history_row = _HISTORY_ROW
+        numbers: list[tuple[Any, ...]] = []
+        history: list[tuple[Any, ...]] = []
+        latest: list[int] = []
+        append = history.append
+        for p in ready:
+            if not p.rows:
+                continue
+            number_id = None
+            if p.my_number:
+                number_id = next(ids, None)
+                if number_id is None:  # pragma: no cover - the reservation counts every line
+                    raise RuntimeError("no reserved id left for an EncryptedMyNumber row")
+                key_id, blob = encrypt(p.my_number)
+                numbers.append((number_id, key_id, blob, p.digest, now))
+            # + WRITE_FIELDS
+            person = p.const + (number_id, change_id, operator_id, now, None)  # noqa: RUF005
+            for part in p.rows:
+                append(history_row(person + part))
+            latest.append(len(history) - 1)
+            p.rows = []
+        return numbers, history, latest
 
     # ------------------------------------------------------------------ households, again
 
@@ -2022,11 +2170,299 @@ class _Run:
                 self._core_id(f, line, "head_atena_no", validate_atena_no, head)
 
 
+# --------------------------------------------------------------------------- loading
+
+
+def _load_here(
+    setup: _Setup, report: ImportReport, progress: Callable[[ImportReport], None] | None
+) -> tuple[int, int]:
+    """The pass in this process (dry runs and small loads); the top 宛名番号 and 世帯番号."""
+    run = _Run(setup, report, _Loader(setup, report, progress))
+    run.run()
+    return run.max_atena, run.max_household
+
+
+class _Loader:
+    """The writing side: checks of a batch against the rows already in the register (on
+    this connection, in the transaction), then the batch to the writer thread, unless a
+    problem was found. Fed by ``_Run`` in this process, or by ``_load_in_worker`` with the
+    batches of the child process."""
+
+    def __init__(
+        self,
+        setup: _Setup,
+        report: ImportReport,
+        progress: Callable[[ImportReport], None] | None,
+    ) -> None:
+        self.setup = setup
+        self.report = report  # where the problems of the checks go
+        self.progress = progress
+        self.writer = _Writer()
+        self.sql = _Statements.build()
+        self.now = connection.ops.adapt_datetimefield_value(setup.now)
+        self.stopped = False  # the problems are in report: _Run stops through its count
+
+    def households(
+        self, lines: list[tuple[str, int]] | None, rows: list[tuple[Any, ...]] | None
+    ) -> None:
+        if lines:
+            self.writer.drain()  # the connection is the writer's while it works
+            _household_clash(lines, self.setup.db_max_household, self.report)
+        if rows and self.report.ok:
+            self.writer.submit(_insert_rows, self.sql.households, rows)
+
+    def persons(self, checks: list[_Check] | None, batch: _Batch | None) -> None:
+        if checks:
+            self.writer.drain()
+            _check_register(checks, self.setup.db_max_resident, self.report)
+        if self.progress is not None:
+            self.progress(self.report)
+        if batch is not None and self.report.ok:
+            self.writer.submit(_write_persons, self.sql, batch, self.now)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def abort(self) -> None:
+        self.writer.stop()
+
+
+def _household_clash(lines: list[tuple[str, int]], limit: int, report: ImportReport) -> None:
+    """世帯番号 already in the register before this import."""
+    line_of = dict(lines)
+    clash = Household.objects.filter(pk__lte=limit, household_no__in=list(line_of))
+    for number in clash.values_list("household_no", flat=True)[:20]:
+        report.add(
+            HOUSEHOLDS,
+            line_of[number],
+            "household_no",
+            "household_no.exists",
+            f"世帯番号 {number} は既に台帳にあります。",
+        )
+
+
+def _check_register(checks: list[_Check], limit: int, report: ImportReport) -> None:
+    """Duplicates against the residents already in the register before this import."""
+    old = Resident.objects.filter(pk__lte=limit)
+    by_atena = {atena: line for atena, _code, _digest, line in checks}
+    for atena in old.filter(atena_no__in=list(by_atena)).values_list("atena_no", flat=True):
+        report.add(
+            RESIDENTS,
+            by_atena[atena],
+            "atena_no",
+            "atena_no.exists",
+            f"宛名番号 {atena} は既に台帳にあります。",
+        )
+    codes = {code: line for _atena, code, _digest, line in checks if code}
+    for code, atena in old.filter(juminhyo_code__in=list(codes)).values_list(
+        "juminhyo_code", "atena_no"
+    ):
+        report.add(
+            RESIDENTS,
+            codes[code],
+            "juminhyo_code",
+            "juminhyo_code.exists",
+            f"住民票コード {code} は既に台帳の宛名番号 {atena} に記載されています。",
+        )
+    hashes = {digest: line for _atena, _code, digest, line in checks if digest}
+    for digest, atena in old.filter(my_number__lookup_hash__in=list(hashes)).values_list(
+        "my_number__lookup_hash", "atena_no"
+    ):
+        report.add(
+            RESIDENTS,
+            hashes[digest],
+            "my_number",
+            "my_number.exists",
+            f"この個人番号は既に台帳の宛名番号 {atena} に記載されています（番号は表示しません）。",
+        )
+
+
+# --------------------------------------------------------------------------- the child
+
+
+class _Worker:
+    """The child process and this process's end of the pipe to it."""
+
+    def __init__(self, process: Any, conn: Any) -> None:
+        self.process = process
+        self.conn = conn
+        self.done = False  # it sent its report: it ends by itself
+        self.ended = False
+
+    @classmethod
+    def start(cls) -> _Worker:
+        """Start the child: it sets Django up and loads the keys, then waits for ``go``."""
+        from jumin.register import import_worker
+
+        ring = load_keyring()  # creates the demo key file, if any, before the child reads it
+        # (under override_settings the holder names no module: the environment does)
+        module = settings.SETTINGS_MODULE or os.environ.get(ENVIRONMENT_VARIABLE, "")
+        if not module:
+            raise ImproperlyConfigured(
+                "子プロセスで取り込むには DJANGO_SETTINGS_MODULE の設定が必要です。"
+                " The import worker needs DJANGO_SETTINGS_MODULE."
+            )
+        config = {  # plain values: the child unpickles them before Django is set up
+            "settings_module": module,
+            "engine": str(connection.settings_dict["ENGINE"]),
+            "db_time_zone": connection.settings_dict.get("TIME_ZONE"),
+            "key_file": str(settings.KEY_FILE),
+            "key_id": ring.active_id,
+        }
+        context = multiprocessing.get_context("spawn")
+        here, there = context.Pipe(duplex=True)
+        process = context.Process(
+            target=import_worker.serve, args=(there, config), name=WORKER_NAME, daemon=True
+        )
+        process.start()
+        there.close()  # so that a dead child reads as the end of the pipe
+        return cls(process, here)
+
+    def end(self) -> None:
+        """Join the child: after ``done`` it ends by itself; otherwise (or if it does not)
+        terminate it, then kill it. Idempotent."""
+        if self.ended:
+            return
+        self.ended = True
+        self.conn.close()
+        process = self.process
+        if self.done:
+            process.join(WORKER_STOP_TIMEOUT)
+        if process.is_alive():
+            process.terminate()
+            process.join(WORKER_STOP_TIMEOUT)
+        if process.is_alive():  # pragma: no cover - a child that ignores SIGTERM
+            process.kill()
+            process.join()
+        process.close()
+
+
+def _load_in_worker(
+    worker: _Worker,
+    setup: _Setup,
+    report: ImportReport,
+    progress: Callable[[ImportReport], None] | None,
+) -> tuple[int, int]:
+    """The pass in the child process (``import_worker.serve``); this process writes.
+
+    This process sends ``go`` (the setup); the child sends ``households``, ``persons``
+    (with a snapshot of its counts), and at the end ``done`` (its report and the top
+    numbers) or ``error``; this process answers ``stop`` when its own checks found a
+    problem. Problems found here are added to the child's report. A child that dies, fails
+    or falls silent raises ``_WorkerFailed``; the child is ended and joined before this
+    returns.
+    """
+    mine = ImportReport(source=report.source, dry_run=False, max_problems=report.max_problems)
+    loader = _Loader(setup, mine, None)
+    conn = worker.conn
+    stopped = False
+    try:
+        with contextlib.suppress(OSError):  # a dead child is found by _receive
+            _send(conn, ("go", dataclasses.asdict(setup)))
+        while True:
+            message = _receive(conn, worker.process)
+            kind = message[0]
+            if kind == "households":
+                loader.households(message[1], message[2])
+            elif kind == "persons":
+                loader.persons(message[1], message[2])
+                _progress(report, message[3], mine)
+                if progress is not None:
+                    progress(report)
+            elif kind == "done":
+                child, top = message[1], (message[2], message[3])
+                worker.done = True
+                break
+            elif kind == "error":
+                logger.error("The import worker failed:\n%s", message[2])
+                raise _WorkerFailed(
+                    f"検査・変換を行う子プロセスでエラーが発生しました（{message[1]}）。"
+                    "取込を取り消しました。"
+                )
+            else:  # pragma: no cover - the two sides are one module version
+                raise RuntimeError(f"unexpected message from the import worker: {kind!r}")
+            if not mine.ok and not stopped:
+                with contextlib.suppress(OSError):
+                    _send(conn, ("stop",))
+                stopped = True
+        loader.close()  # waits for the last batch; raises a database error
+    except BaseException:
+        loader.abort()
+        raise
+    finally:
+        worker.end()
+    _merge(report, child, mine)
+    return top
+
+
+def _send(conn: Any, message: tuple[Any, ...]) -> None:
+    conn.send_bytes(pickle.dumps(message, protocol=PICKLE_PROTOCOL))
+
+
+def _receive(conn: Any, process: Any) -> tuple[Any, ...]:
+    """The next message of the child; ``_WorkerFailed`` when it has ended or hangs."""
+    ready = mp_connection.wait([conn, process.sentinel], timeout=WORKER_SILENCE_LIMIT)
+    if conn in ready:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            pass  # the child is gone; its exit code says how
+        else:
+            with _gc_paused():  # a batch is some 100,000 tuples that are no garbage
+                message: tuple[Any, ...] = pickle.loads(data)  # noqa: S301 - from our child
+            return message
+    if not ready:
+        raise _WorkerFailed(
+            f"検査・変換を行う子プロセスが {WORKER_SILENCE_LIMIT:.0f} 秒間応答しません。"
+            "取込を取り消しました。"
+        )
+    process.join(WORKER_STOP_TIMEOUT)
+    code = process.exitcode
+    how = f"シグナル {-code}" if code is not None and code < 0 else f"終了コード {code}"
+    raise _WorkerFailed(
+        f"検査・変換を行う子プロセスが途中で終了しました（{how}）。取込を取り消しました。"
+        "メモリ不足や強制終了がなかったか確認してください。"
+    )
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_COUNTS = ("households", "residents", "history_rows", "removed", "foreign", "my_numbers")
+
+
+def _progress(report: ImportReport, counts: dict[str, int], mine: ImportReport) -> None:
+    for name in _COUNTS:
+        setattr(report, name, counts[name])
+    report.problem_count = counts["problems"] + mine.problem_count
+
+
+def _merge(report: ImportReport, child: ImportReport, mine: ImportReport) -> None:
+    """The child's report, then the problems this process found."""
+    for name in _COUNTS:
+        setattr(report, name, getattr(child, name))
+    report.problem_count = 0
+    report.problems = []
+    for part in (child, mine):
+        for p in part.problems:
+            report.add(p.file, p.line, p.column, p.code, p.message)
+        report.problem_count += part.problem_count - len(part.problems)
+
+
 # --------------------------------------------------------------------------- the writer
 
 
 class _Writer:
-    """Writes batches in a second thread while the main thread reads and validates.
+    """Writes batches in a second thread while the main thread reads and validates (or
+    receives the child's next batch).
 
     The thread uses the DB-API connection under Django's connection (the same transaction);
     sqlite3 and psycopg release the GIL while the database works, so parsing and inserting
@@ -2065,6 +2501,15 @@ class _Writer:
             self.thread = None
         self._raise()
 
+    def stop(self) -> None:
+        """End the thread after the batch in hand, keeping (not raising) its error: the
+        transaction is about to be rolled back for another reason."""
+        if self.thread is not None:
+            self.error = self.error or _Stopped()
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+
     def _raise(self) -> None:
         if self.error is not None:
             error, self.error = self.error, None
@@ -2089,6 +2534,10 @@ class _Writer:
             cursor.close()
 
 
+class _Stopped(Exception):
+    """Set as the writer's error by ``stop``: the batches still queued are skipped."""
+
+
 class _RawCursor:
     """A DB-API cursor taking Django's ``%s`` placeholders on every backend."""
 
@@ -2111,10 +2560,6 @@ class _RawCursor:
         else:
             self.cursor.executemany(self._sql(statement.insert), rows)
 
-    def fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        self.cursor.execute(self._sql(sql), params)
-        return list(self.cursor.fetchall())
-
     def close(self) -> None:
         self.cursor.close()
 
@@ -2123,102 +2568,97 @@ def _insert_rows(cursor: _RawCursor, statement: _Insert, rows: Sequence[Sequence
     cursor.insert(statement, rows)
 
 
-def _write_persons(
-    cursor: _RawCursor,
-    sql: _Statements,
-    ready: list[_Person],
-    ring: KeyRing,
-    change_id: int,
-    operator_id: int,
-    now: Any,
-) -> None:
+def _write_persons(cursor: _RawCursor, sql: _Statements, batch: _Batch, now: Any) -> None:
     """One batch of complete persons: their 個人番号 rows, history rows and current view."""
-    with_number = [p for p in ready if p.my_number and p.rows]
-    ids: dict[str, int] = {}
-    if with_number:
-        encrypt = ring.encrypt
-        rows = []
-        for p in with_number:
-            key_id, blob = encrypt(p.my_number)
-            rows.append((key_id, blob, p.digest, now))
-        by_digest = _insert_numbers(cursor, sql, rows)
-        ids = {p.atena: by_digest[p.digest] for p in with_number}
-    order = _RECORD_ORDER
-    history: list[tuple[Any, ...]] = []
-    current: list[tuple[Any, ...]] = []
-    for p in ready:
-        if not p.rows:
-            continue
-        const = p.const
-        number_id = ids.get(p.atena)
-        if number_id is not None:
-            const = (*const[:_CONST_MN], number_id, *const[_CONST_MN + 1 :])
-        record: tuple[Any, ...] = ()
-        for s, derived, (history_no, reason, occurred, notified, processed) in p.rows:
-            record = order(const + s + derived)
-            history.append(
-                (
-                    *record,
-                    history_no,
-                    change_id,
-                    reason,
-                    occurred,
-                    notified,
-                    processed,
-                    operator_id,
-                    None,
-                    None,
-                )
-            )
-        current.append((*record, p.last_no, now))
-        p.rows = []
+    numbers, history, latest = batch
+    cursor.insert(sql.numbers, numbers)
     cursor.insert(sql.history, history)
-    cursor.insert(sql.resident, current)
-
-
-_RETURNING_CHUNK = 200  # rows per INSERT … RETURNING (4 parameters each)
+    end = (now,)  # updated_at
+    cursor.insert(sql.resident, [history[i][:_LATEST] + end for i in latest])
 
 
 @dataclass(frozen=True)
 class _Statements:
     """The SQL the writer runs, built in the main thread (Django's connection is per thread)."""
 
+    households: _Insert
+    numbers: _Insert
     history: _Insert
     resident: _Insert
-    numbers: str  # INSERT … VALUES (without the value lists)
-    numbers_returning: str
 
     @classmethod
     def build(cls) -> _Statements:
-        meta = EncryptedMyNumber._meta
-        quote = connection.ops.quote_name
-        by_attname = {f.attname: str(f.column) for f in meta.concrete_fields}
-        columns = ", ".join(quote(by_attname[a]) for a in _NUMBER_FIELDS)
+        pk = str(EncryptedMyNumber._meta.pk.attname)
         return cls(
+            households=_insert_sql(Household, ("household_no", "created_at")),
+            numbers=_insert_sql(EncryptedMyNumber, (pk, *_NUMBER_FIELDS)),
             history=_insert_sql(ResidentHistory, (*RECORD_FIELDS, *HISTORY_EXTRA)),
             resident=_insert_sql(Resident, (*RECORD_FIELDS, *RESIDENT_EXTRA)),
-            numbers=f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ",  # noqa: S608
-            numbers_returning=(
-                f" RETURNING {quote(str(meta.pk.column))}, {quote(by_attname['lookup_hash'])}"
-            ),
         )
 
 
-def _insert_numbers(
-    cursor: _RawCursor, sql: _Statements, rows: Sequence[tuple[Any, ...]]
-) -> dict[str, int]:
-    """Insert EncryptedMyNumber rows; ``lookup_hash -> id`` (hashes are unique in a batch,
-    so the mapping does not depend on the order RETURNING gives the rows in)."""
-    one = "(" + ", ".join(["%s"] * len(_NUMBER_FIELDS)) + ")"
-    out: dict[str, int] = {}
-    for start in range(0, len(rows), _RETURNING_CHUNK):
-        chunk = rows[start : start + _RETURNING_CHUNK]
-        statement = sql.numbers + ", ".join([one] * len(chunk)) + sql.numbers_returning
-        for pk, digest in cursor.fetch(statement, [value for row in chunk for value in row]):
-            out[digest] = pk
-    if len(out) != len(rows):  # pragma: no cover - a database that drops rows
-        raise RuntimeError("INSERT … RETURNING returned a different number of rows")
-    return out
+# --------------------------------------------------------------------------- 個人番号 ids
+
+
+def _reserve_number_ids(residents: Path) -> tuple[tuple[int, int], ...]:
+    """Ids for the EncryptedMyNumber rows of the load, as inclusive ranges: one per record
+    residents.csv can hold at most, so every row of a batch is complete when it is built
+    (no INSERT … RETURNING between the 個人番号 rows and the snapshots that point at them).
+
+    PostgreSQL: values of the table's sequence (``nextval``, never handed out twice, even
+    to concurrent sessions); SQLite: the ids after the largest one, which no one else can
+    take while this transaction holds the database's write lock (taken at ``BEGIN
+    IMMEDIATE``, or at the ``Change`` row written before this). Ids not used are gaps."""
+    count = _max_records(residents)
+    if count == 0:
+        return ()
+    meta = EncryptedMyNumber._meta
+    table, column = meta.db_table, str(meta.pk.column)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # identifiers from the model; consecutive values grouped into ranges
+            cursor.execute(
+                "SELECT min(v), max(v) FROM (SELECT v, v - row_number() OVER (ORDER BY v) AS g"
+                " FROM (SELECT nextval(pg_get_serial_sequence(%s, %s)) AS v"
+                " FROM generate_series(1, %s)) AS s) AS t GROUP BY g ORDER BY 1",
+                [table, column, count],
+            )
+            return tuple((int(a), int(b)) for a, b in cursor.fetchall())
+        if connection.vendor != "sqlite":  # pragma: no cover - SQLite and PostgreSQL only
+            raise NotImplementedError(connection.vendor)
+        cursor.execute(f"SELECT max({quote(column)}) FROM {quote(table)}")  # noqa: S608
+        top = int(cursor.fetchone()[0] or 0)
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
+        )
+        if cursor.fetchone():
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            top = max(top, int(row[0] or 0) if row else 0)
+    return ((top + 1, top + count),)
+
+
+def _max_records(path: Path) -> int:
+    """An upper bound of the data records of a CSV file: its line ends (LF, CR LF or CR —
+    a quoted field may hold more) after the header, plus a last line without one."""
+    if not path.is_file():
+        return 0
+    breaks = 0
+    last = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            # CR LF split between two chunks counts once
+            crlf = chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            breaks += chunk.count(b"\n") + chunk.count(b"\r") - crlf
+            last = chunk[-1:]
+    lines = breaks + (last not in (b"", b"\n", b"\r"))  # an unterminated last line
+    return max(0, lines - 1)  # the header
+
+
+def _iter_ranges(ranges: Sequence[tuple[int, int]]) -> Iterator[int]:
+    for first, last in ranges:
+        yield from range(first, last + 1)
 
 
 def _my_number_message(code: str) -> str:

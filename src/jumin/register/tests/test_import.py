@@ -7,17 +7,23 @@ the all-or-nothing behaviour on bad files and the dry run.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
+import multiprocessing
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from jumin.accounts.actor import Actor
@@ -59,6 +65,15 @@ def key_file(settings, tmp_path):
 def city_template(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("city") / "city"
     generate(out, RESIDENTS, SEED)
+    return out
+
+
+@pytest.fixture(scope="module")
+def larger_city(tmp_path_factory) -> Path:
+    """Far more rows than a pipe holds: a child stopped after its first batch cannot have
+    sent them all."""
+    out = tmp_path_factory.mktemp("larger") / "city"
+    generate(out, 2000, SEED)
     return out
 
 
@@ -213,6 +228,32 @@ def test_each_history_row_is_the_person_as_of_that_row(city, admin):
     assert len({h.my_number_id for h in stored}) == 1
     last = stored[-1]
     assert last.address_set_on.isoformat() == person["address_set_on"]
+
+
+def test_every_search_key_is_the_one_of_its_snapshot(city, admin):
+    """std 2.1.2 (j330): the keys the import computes (part by part, cached) are exactly
+    search_keys of each stored snapshot — reading, name, 旧氏 and 通称 alike."""
+    foreign = next(
+        r["atena_no"] for r in read(city / "residents.csv") if r["resident_type"] == "foreign"
+    )
+
+    def give_an_alias(rows):
+        for row in rows:
+            if row["atena_no"] == foreign:
+                row["alias"], row["alias_kana"] = "山田　花子", "やまだ　はなこ"
+        return rows
+
+    rewrite(city / "residents.csv", give_an_alias)
+    rewrite(city / "history.csv", give_an_alias)
+    assert import_register(actor(), city, operator=admin).loaded
+    rows = list(ResidentHistory.objects.all())
+    assert len(rows) == manifest(city)["counts"]["history_rows"]
+    for h in rows:
+        keys = search_keys(snapshot(h))  # type: ignore[arg-type]
+        assert {k: getattr(h, k) for k in SEARCH_KEY_FIELDS} == keys, h.atena_no
+    assert any(h.former_kana_key for h in rows)
+    assert any(h.alias_kana_key for h in rows)
+    assert any(h.given_kana_key for h in rows)
 
 
 def test_a_removed_person_is_removed_only_in_the_removal_row(city, admin):
@@ -502,3 +543,304 @@ def test_a_database_error_while_writing_rolls_everything_back(city, admin, monke
     entry = OperationLogEntry.objects.get(function=FUNCTION)
     assert entry.outcome == Outcome.FAILED
     assert entry.detail["problem_codes"] == ["import.database"]
+
+
+# --- the parallel path: a child process reads and validates, this one writes ----------------
+
+
+WORKER = "jumin-import-worker"
+
+
+def import_workers() -> list:
+    return [p for p in multiprocessing.active_children() if p.name == WORKER]
+
+
+def register_content() -> dict[str, list[dict]]:
+    """Every imported row, without its ids; the 個人番号 decrypted."""
+    numbers = {n.pk: crypto.reveal_my_number(n) for n in EncryptedMyNumber.objects.all()}
+
+    def rows(model, *order: str, drop: tuple[str, ...] = ()) -> list[dict]:
+        out = []
+        for row in model.objects.order_by(*order).values():
+            for name in ("id", "change_id", *drop):
+                row.pop(name, None)
+            if "my_number_id" in row:
+                row["my_number_id"] = numbers[row["my_number_id"]]
+            out.append(row)
+        return out
+
+    content = {
+        "households": rows(Household, "household_no", drop=("created_at",)),
+        "history": rows(ResidentHistory, "atena_no", "history_no"),
+        "residents": rows(Resident, "atena_no", drop=("updated_at",)),
+    }
+    used = set(Resident.objects.values_list("my_number_id", flat=True))
+    assert used == set(numbers), "every 個人番号 row belongs to a resident"
+    return content
+
+
+class _Undo(Exception):
+    pass
+
+
+def rolled_back(func):
+    """``func()`` in a savepoint that is then rolled back (history rows cannot be deleted)."""
+    result = []
+    with contextlib.suppress(_Undo), transaction.atomic():
+        result.append(func())
+        raise _Undo
+    return result[0]
+
+
+def test_the_parallel_path_writes_exactly_what_the_in_process_path_writes(city, admin):
+    """std 1.2.1 (j200): the same snapshots, current view, households and 個人番号, whichever
+    process reads the files."""
+    here, expected = rolled_back(
+        lambda: (import_register(actor(), city, operator=admin, workers=0), register_content())
+    )
+    assert here.loaded, here.lines()
+    nothing_loaded()
+
+    report = import_register(actor(), city, operator=admin, workers=1, batch_size=40)
+
+    assert report.ok and report.loaded, report.lines()
+    assert report.counts() == here.counts()
+    assert not import_workers()
+    content = register_content()
+    for table in ("households", "history", "residents"):
+        assert len(content[table]) == len(expected[table]) > 0, table
+        assert content[table] == expected[table], table
+    # every number decrypts with the key ring of the key file (the child loaded the same)
+    assert {r["my_number_id"] for r in content["residents"]} == {
+        p["my_number"] for p in read(city / "residents.csv")
+    }
+    assert set(ResidentHistory.objects.values_list("change_id", flat=True)) == {report.change_id}
+    change = Change.objects.get(pk=report.change_id)
+    assert change.payload["counts"]["residents"] == RESIDENTS
+    top_atena = max(int(a[:-1]) for a in Resident.objects.values_list("atena_no", flat=True))
+    assert NumberSequence.objects.get(name="atena_no").last_value == top_atena
+    entry = OperationLogEntry.objects.filter(function=FUNCTION, outcome=Outcome.SUCCESS).get()
+    assert entry.detail["change_id"] == report.change_id
+    assert verify_register().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_parallel_load_in_a_transaction_of_its_own_commits(city, admin):
+    """The usual case (``jumin import``): the load is the outermost transaction, so on
+    PostgreSQL its foreign keys are checked as each batch is copied, not at COMMIT."""
+    report = import_register(actor(), city, operator=admin, workers=1, batch_size=100)
+    assert report.loaded, report.lines()
+    assert ResidentHistory.objects.count() == manifest(city)["counts"]["history_rows"]
+    assert Resident.objects.count() == EncryptedMyNumber.objects.count() == RESIDENTS
+    assert verify_register().ok
+
+
+def test_the_parallel_path_reports_progress_from_the_child(city, admin):
+    seen: list[tuple[int, int]] = []
+    report = import_register(
+        actor(),
+        city,
+        operator=admin,
+        workers=1,
+        batch_size=50,
+        progress=lambda r: seen.append((r.residents, r.history_rows)),
+    )
+    assert report.loaded
+    assert len(seen) >= RESIDENTS // 50
+    assert seen == sorted(seen)
+    assert seen[-1] == (RESIDENTS, report.history_rows)
+
+
+def test_a_bad_row_on_the_parallel_path_loads_nothing(city, admin):
+    """Invariant 8: batches written before the child reaches the bad row are rolled back."""
+    people = read(city / "residents.csv")
+    number = people[250]["my_number"]
+    bad = number[:-1] + str((int(number[-1]) + 1) % 10)
+
+    def corrupt(rows):
+        rows[250]["my_number"] = bad
+        return rows
+
+    rewrite(city / "residents.csv", corrupt)
+    report = import_register(actor(), city, operator=admin, workers=1, batch_size=20)
+
+    assert not report.ok and not report.loaded
+    assert [(p.file, p.line, p.column, p.code) for p in report.problems] == [
+        ("residents.csv", 252, "my_number", "my_number.check_digit")
+    ]
+    assert report.residents == RESIDENTS
+    text = "\n".join(report.lines())
+    assert bad not in text and number not in text
+    assert "何も取り込んでいません" in text
+    nothing_loaded()
+    assert not import_workers()
+    entry = OperationLogEntry.objects.get(function=FUNCTION)
+    assert entry.outcome == Outcome.FAILED
+
+
+def test_numbers_already_in_the_register_are_refused_on_the_parallel_path(city, admin):
+    """The checks against the register run in the writing process, on its connection."""
+    first = import_register(actor(), city, operator=admin, workers=0)
+    assert first.loaded
+    before = (Resident.objects.count(), ResidentHistory.objects.count())
+    again = import_register(
+        actor(), city, operator=admin, workers=1, batch_size=50, max_problems=10_000
+    )
+    assert not again.ok and not again.loaded
+    assert again.problem_count == len(again.problems) > RESIDENTS
+    codes = {p.code for p in again.problems}
+    assert {"household_no.exists", "atena_no.exists", "my_number.exists"} <= codes
+    assert (Resident.objects.count(), ResidentHistory.objects.count()) == before
+    assert not import_workers()
+
+
+def test_a_child_that_dies_rolls_back_and_is_reported(larger_city, admin):
+    """Invariant 8: a crash of the reading process leaves nothing half-loaded."""
+    killed: list[int] = []
+
+    def kill_the_child(report):
+        for child in import_workers():
+            if not killed:
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+
+    report = import_register(
+        actor(), larger_city, operator=admin, workers=1, batch_size=10, progress=kill_the_child
+    )
+
+    assert killed
+    assert not report.ok and not report.loaded and report.change_id is None
+    (problem,) = report.problems
+    assert problem.code == "import.worker"
+    assert "子プロセスが途中で終了しました（シグナル 9）" in problem.message
+    text = "\n".join(report.lines())
+    assert "処理が途中で止まったため、何も取り込んでいません" in text
+    nothing_loaded()
+    assert not import_workers()  # joined: no zombie
+    entry = OperationLogEntry.objects.get(function=FUNCTION)
+    assert entry.outcome == Outcome.FAILED
+    assert entry.detail["problem_codes"] == ["import.worker"]
+
+
+def test_a_child_that_hangs_is_ended_and_reported(larger_city, admin, monkeypatch):
+    """No hang: a child silent for WORKER_SILENCE_LIMIT is given up, ended (killed when
+    SIGTERM does not end it) and joined."""
+    from jumin.register import importer
+
+    monkeypatch.setattr(importer, "WORKER_STOP_TIMEOUT", 1.0)
+    stopped: list[int] = []
+
+    def stop_the_child(report):
+        for child in import_workers():
+            if not stopped:
+                os.kill(child.pid, signal.SIGSTOP)  # alive, silent, deaf to SIGTERM
+                stopped.append(child.pid)
+                # (only now: a child starting up on a busy machine may be slow)
+                monkeypatch.setattr(importer, "WORKER_SILENCE_LIMIT", 1.0)
+
+    report = import_register(
+        actor(), larger_city, operator=admin, workers=1, batch_size=10, progress=stop_the_child
+    )
+
+    assert stopped
+    assert not report.loaded
+    assert [p.code for p in report.problems] == ["import.worker"]
+    assert "1 秒間応答しません" in report.problems[0].message
+    nothing_loaded()
+    assert not import_workers()
+
+
+def test_an_error_in_the_child_is_reported_and_logged(city, admin, monkeypatch, caplog):
+    """The child refuses to encrypt with keys other than the parent's (here: a key file
+    that changed): its traceback goes to the log, the report names the error."""
+    from jumin.register import importer
+
+    real = crypto.load_keyring()
+    monkeypatch.setattr(
+        importer, "load_keyring", lambda: dataclasses.replace(real, active_id="k-other")
+    )
+    report = import_register(actor(), city, operator=admin, workers=1)
+
+    assert not report.loaded
+    (problem,) = report.problems
+    assert problem.code == "import.worker"
+    assert "子プロセスでエラーが発生しました（RuntimeError）" in problem.message
+    assert "the key file changed" in caplog.text
+    nothing_loaded()
+    assert not import_workers()
+
+
+def test_a_database_error_on_the_parallel_path_rolls_back_and_ends_the_child(
+    city, admin, monkeypatch
+):
+    from jumin.register import importer
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "_write_persons", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_register(actor(), city, operator=admin, workers=1, batch_size=20)
+    nothing_loaded()
+    assert not import_workers()
+    entry = OperationLogEntry.objects.get(function=FUNCTION)
+    assert entry.outcome == Outcome.FAILED
+    assert entry.detail["problem_codes"] == ["import.database"]
+
+
+def test_a_large_load_chooses_the_child_and_a_dry_run_never_does(city, admin, monkeypatch):
+    from jumin.register import importer
+
+    started: list[bool] = []
+    original = importer._load_in_worker
+
+    def spy(*args, **kwargs):
+        started.append(True)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "_load_in_worker", spy)
+    assert import_register(actor(), city, operator=admin, dry_run=True, workers=1).ok
+    assert not started
+    monkeypatch.setattr(importer, "PARALLEL_MIN_RESIDENTS", RESIDENTS + 1)
+    assert rolled_back(lambda: import_register(actor(), city, operator=admin)).loaded
+    assert not started
+    monkeypatch.setattr(importer, "PARALLEL_MIN_RESIDENTS", RESIDENTS)
+    assert import_register(actor(), city, operator=admin).loaded
+    assert started == [True]
+
+
+def test_without_manifest_counts_the_size_of_residents_csv_decides(city, monkeypatch):
+    from jumin.register import importer
+
+    data = manifest(city)
+    del data["counts"]
+    (city / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    size = (city / "residents.csv").stat().st_size
+    assert importer._estimated_residents(city) == size // importer._BYTES_PER_RESIDENT
+    monkeypatch.setattr(importer, "PARALLEL_MIN_RESIDENTS", size // importer._BYTES_PER_RESIDENT)
+    assert importer._use_worker(city, None)
+    assert not importer._use_worker(city, 0)
+    assert importer._use_worker(city, 2)
+    with pytest.raises(ValueError, match="workers"):
+        import_register(actor(), city, operator=StaffFactory(roles=["administrator"]), workers=-1)
+
+
+@pytest.mark.parametrize(
+    ("content", "records"),
+    [
+        (b"", 0),
+        (b"h\n", 0),
+        (b"h\na\nb\n", 2),
+        (b"h\na\nb", 2),
+        (b"h\r\na\r\nb\r\n", 2),
+        (b"h\ra\rb", 2),
+        (b'h\n"a\nstill a"\nb\n', 3),  # an upper bound: a quoted line end counts
+    ],
+)
+def test_the_reserved_ids_cover_every_record(tmp_path, content, records):
+    """Each 個人番号 row gets an id reserved before the pass: never fewer than the records."""
+    from jumin.register import importer
+
+    path = tmp_path / "residents.csv"
+    path.write_bytes(content)
+    assert importer._max_records(path) == records
