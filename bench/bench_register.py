@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _pg import create_database, postgres  # bench/_pg.py
+
 ROOT = Path(__file__).resolve().parent.parent
 FULL_SCALE = 1_000_000
 SEARCHES = 500
@@ -316,26 +318,6 @@ def _child(db_url: str, residents: int, workdir: Path) -> dict[str, float]:
 # -------------------------------------------------------------------------- parent side
 
 
-def _postgres() -> tuple[str, str | None]:
-    url = os.environ.get("JUMIN_BENCH_POSTGRES_URL")
-    if url:
-        return url, None
-    out = subprocess.run(
-        ["bash", str(ROOT / ".ci" / "pg"), "start"], capture_output=True, text=True, check=True
-    ).stdout
-    env = dict(line.removeprefix("export ").split("=", 1) for line in out.strip().splitlines())
-    return env["JUMIN_TEST_POSTGRES_URL"].rsplit("/", 1)[0] + "/jumin_bench", env["JUMIN_PG_DIR"]
-
-
-def _create_pg_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def _report(db: str, r: dict[str, float], residents: int) -> list[str]:
     full = residents >= FULL_SCALE
     rate = r["history_rows"] / r["import_s"]
@@ -395,8 +377,8 @@ def main() -> int:
             if db == "sqlite":
                 url = f"sqlite:///{tmp}/bench.sqlite3"
             else:
-                url, pg_dir = _postgres()
-                _create_pg_database(url)
+                url, pg_dir = postgres("jumin_bench")
+                create_database(url)
             try:
                 proc = subprocess.run(
                     [
