@@ -97,8 +97,15 @@ def _strip_annotated(annotation: Any) -> Any:
     return annotation
 
 
-def _is_model(tp: Any) -> bool:
+def is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def list_item_type(info: FieldInfo) -> Any:
+    """The type of the items of a list field (``list[PersonInput] | None`` → PersonInput)."""
+    tp, _ = _unwrap(info.annotation)
+    (item,) = typing.get_args(_strip_annotated(tp))
+    return _strip_annotated(item)
 
 
 def _max_length(info: FieldInfo) -> int | None:
@@ -128,7 +135,7 @@ def field_kind(info: FieldInfo) -> str:
         return "list"
     if origin is dict:
         return "pairs"
-    if _is_model(tp):
+    if is_model(tp):
         return "group"
     if tp is bool:
         return "checkbox"
@@ -265,16 +272,14 @@ def _date_text(name: str, value: Any) -> Any:
 def _list_node(
     node: Node, info: FieldInfo, given: Any, placed: PlacedFindings, fresh: bool
 ) -> None:
-    tp, _ = _unwrap(info.annotation)
-    (item_type,) = typing.get_args(_strip_annotated(tp))
-    item_type = _strip_annotated(item_type)
+    item_type = list_item_type(info)
     low, high = _list_bounds(info)
     rows = list(given) if isinstance(given, list) else []
     if not rows and (fresh or low > 0 or info.is_required()):
         rows = [None]
     for i, row in enumerate(rows):
         path = f"{node.path}.{i}"
-        if _is_model(item_type):
+        if is_model(item_type):
             child = Node(kind="group", path=path, name=node.name, label=f"{node.label} {i + 1}")
             row_values = row if isinstance(row, Mapping) else None
             child.children = build(item_type, row_values, placed, path + ".")
@@ -488,12 +493,10 @@ def _indexed(given: Any) -> list[Any]:
 
 
 def _shape_list(info: FieldInfo, given: Any, path: str, findings: Findings) -> list[Any]:
-    tp, _ = _unwrap(info.annotation)
-    (item_type,) = typing.get_args(_strip_annotated(tp))
-    item_type = _strip_annotated(item_type)
+    item_type = list_item_type(info)
     rows: list[Any] = []
     for raw in _indexed(given):
-        if _is_model(item_type):
+        if is_model(item_type):
             row = _shape(item_type, raw if isinstance(raw, Mapping) else {}, "", Findings())
             if not _has_content({k: v for k, v in row.items() if not isinstance(v, bool)}):
                 continue  # a row the clerk added and left blank

@@ -237,7 +237,8 @@ def _prefill(request: HttpRequest, spec: ProcedureSpec) -> dict[str, Any] | None
                 continue
             kind = pf.field_kind(info)
             if kind == "list":
-                inner = _list_item_model(info)
+                inner = pf.list_item_type(info)
+                inner = inner if pf.is_model(inner) else None
                 if inner is None:
                     values[name] = [atena_no]
                 elif "atena_no" in inner.model_fields:
@@ -252,15 +253,6 @@ def _prefill(request: HttpRequest, spec: ProcedureSpec) -> dict[str, Any] | None
                 values[name] = _household_rows(request, household_no)
                 break
     return _with_defaults(spec, values)
-
-
-def _list_item_model(info: Any) -> Any:
-    import typing
-
-    tp, _ = pf._unwrap(info.annotation)
-    (item,) = typing.get_args(pf._strip_annotated(tp))
-    item = pf._strip_annotated(item)
-    return item if pf._is_model(item) else None
 
 
 def _household_rows(request: HttpRequest, household_no: str) -> list[dict[str, Any]]:
