@@ -39,7 +39,6 @@ from jumin.register import reviews, selectors, services
 from jumin.register.procedures import registry
 from jumin.register.records import SNAPSHOT_FIELDS, blank_snapshot, to_json
 from jumin.web.common import place, staff_view, web_actor
-from jumin.web.labels import CHOICE_LABELS
 from jumin.web.record_display import summarise
 
 # --- labels ----------------------------------------------------------------------------------
@@ -189,20 +188,6 @@ class ChangeView:
     unit_name: str
 
 
-_VALUE_LABELS: dict[str, dict[str, str]] = {
-    "foreign_category": {k: v for k, v in CHOICE_LABELS["foreign_category"].items() if k},
-}
-
-
-def _coded(name: str, value: Any) -> str:
-    """Items ``record_display`` prints as their code: the Japanese label instead."""
-    if value in (None, ""):
-        return ""
-    if name == "removal_reason":
-        return reason_label(str(value))
-    return _VALUE_LABELS[name].get(str(value), str(value))
-
-
 def _rows(before: dict[str, Any] | None, after: dict[str, Any], atena_no: str) -> list[ItemRow]:
     """Every item the change sets or alters, as the confirmation screen shows them
     (``jumin.web.record_display``); the 個人番号 only as 変更あり / 記録あり, never its value."""
@@ -211,12 +196,8 @@ def _rows(before: dict[str, Any] | None, after: dict[str, Any], atena_no: str) -
     for item in summary.items:
         if item.name == "atena_no":
             continue  # the key itself, shown in the heading
-        was, now = item.before, item.after
-        if item.name == "removal_reason" or item.name in _VALUE_LABELS:
-            was = _coded(item.name, before.get(item.name)) if before is not None else ""
-            now = _coded(item.name, after.get(item.name))
         # a new person's items are all new: nothing to highlight against
-        rows.append(ItemRow(item.label, was, now, changed=before is not None))
+        rows.append(ItemRow(item.label, item.before, item.after, changed=before is not None))
     return rows
 
 

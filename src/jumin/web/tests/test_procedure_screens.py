@@ -339,3 +339,20 @@ def test_required_choices_have_no_silent_default(client):
     assert '<option value="" selected>（選択してください）</option>' in sex
     # 届出日 starts as today, in 和暦 like everything the clerk types
     assert f'value="{format_wareki_short(TODAY)}"' in _field(html, "notified_on")
+
+
+def test_record_display_shows_codes_as_words():
+    # the confirmation and review screens print the 消除事由 and 区分 in words, not codes
+    from jumin.core.change_reasons import ChangeReason
+    from jumin.web.record_display import summarise
+
+    before = {"status": "resident", "removal_reason": "", "foreign_category": ""}
+    after = {
+        "status": "removed",
+        "removal_reason": "domestic_move_out",
+        "foreign_category": "special_permanent",
+    }
+    items = {i.name: i.after for i in summarise("0000000001", after, before).items}
+    assert items["removal_reason"] == ChangeReason("domestic_move_out").label
+    assert items["foreign_category"] == "特別永住者"
+    assert items["status"] == "消除"
