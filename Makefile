@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres lint bench bench-small install clean
+.PHONY: demo test test-sqlite test-postgres lint bench bench-small install clean two-cities
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) が見つかりません。Python 3.11 をインストールしてください (apt-get install python3.11 python3.11-venv)."; exit 1; }
@@ -18,6 +18,11 @@ install: $(STAMP)
 ## Set everything up on SQLite and serve the demo on http://localhost:8000
 demo: $(STAMP)
 	$(BIN)/jumin demo
+
+## Two cities and netsim on loopback: a card-holding family moves (特例転入) and a resident
+## moves with a paper 転出証明書; each step printed (docs/guide/two-cities.md)
+two-cities: $(STAMP)
+	$(BIN)/python -m jumin.jukinet.twocities
 
 ## The whole suite on SQLite (and on PostgreSQL when JUMIN_TEST_POSTGRES_URL is set or a
 ## throwaway cluster can be started; see .ci/pg)

@@ -12,10 +12,15 @@
    masked, verified, state);
 3. for a ``move_in.notice`` (転入通知, std 4.1.3.1, j680) addressed to this city: finds the
    resident by 住民票コード. Not found, or not removed by a 転出 → ``unmatched`` (listed on
-   /cs/inbound/). Found → the register procedure ``move_in_notice_receipt`` is entered as a
-   draft by the system actor; the register refuses drafts by anyone but a member of staff
-   (``save_draft``: 異動は職員として入力してください), so the notice is then kept as
-   ``needs_clerk`` with the plan's findings, for a clerk to enter from the screen.
+   /cs/inbound/). Found → the register procedure ``move_in_notice_receipt`` (転入通知の受理)
+   is entered as a DRAFT by the system actor — the registry flags it ``system_enterable``,
+   so ``save_draft`` records it with the system operator account (``batch:cs``) — and the
+   notice is kept as ``drafted`` with the change's id and the plan's alerts (acknowledged on
+   the clerk's behalf and shown in the note). A member of staff with CHANGE_REVIEW reviews
+   and commits it like any other draft (invariant 3: every member of staff differs from the
+   system account; the system itself cannot commit it). Only when the plan has an error (for
+   example the record changed since the 転出) is the notice kept as ``needs_clerk`` with the
+   findings, for a clerk to enter from the screen.
 
 The cursor moves past an item only once it is stored, so nothing is lost when the network
 fails midway: the next run fetches again from there (a seq already stored is skipped).
@@ -23,6 +28,7 @@ fails midway: the next run fetches again from there (a seq already stored is ski
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,13 +44,24 @@ from jumin.accounts.services import authorize
 from jumin.audit import services as audit
 from jumin.audit.models import Category, Outcome
 from jumin.core.change_reasons import ChangeReason
-from jumin.core.findings import FindingsError
+from jumin.core.errors import CoreError
+from jumin.core.findings import Findings, FindingsError, error
+from jumin.core.identifiers import validate_juminhyo_code, validate_local_government_code
 from jumin.jukinet import services
 from jumin.jukinet.client import CsClient, PeerKeys, TransportError, masked
 from jumin.jukinet.conf import config
 from jumin.jukinet.models import CityKey, InboundMessage, MailboxCursor
 from jumin.netproto.envelope import Envelope, ProtocolError, canonical, public_key, verify
-from jumin.netproto.messages import KINDS, RELAYED, MailboxItem, MailboxResult, MoveInNotice
+from jumin.netproto.messages import (
+    KINDS,
+    RELAYED,
+    MailboxItem,
+    MailboxResult,
+    MoveInNotice,
+    MoveOutFetchResult,
+    MoveOutInfo,
+    MoveOutPerson,
+)
 from jumin.register.models import Resident, ResidentStatus
 from jumin.register.procedures import moves
 
@@ -309,3 +326,141 @@ def inbound_messages(
         detail={"state": state or "", "shown": len(items)},
     )
     return items
+
+
+# --- 転出証明書情報の取得 (特例転入, std 4.1.1 / 4.1.3.0.4 j670) ---------------------------------
+
+FETCH_MOVE_OUT_FUNCTION = "転出証明書情報の取得"
+FETCH_MOVE_OUT_PURPOSE = "転入届の入力（特例転入）"
+MAX_FETCH_CODES = 30
+
+
+class FetchUnavailable(Exception):
+    """The national side could not be asked (down, refusing, keys not set up)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class FetchedMoveOut:
+    """What the CS fetched for a 特例転入: one certificate per person as the old city sent it."""
+
+    from_municipality: str
+    infos: list[MoveOutInfo]
+    codes: list[str]
+
+    @property
+    def persons(self) -> list[tuple[MoveOutInfo, MoveOutPerson]]:
+        return [(info, p) for info in self.infos for p in info.persons]
+
+    def source(self) -> dict[str, Any]:
+        """A short record of the fetch (no 個人番号), carried to the confirmation screen."""
+        return {
+            "from_municipality": self.from_municipality,
+            "certificates": [i.certificate_id for i in self.infos],
+            "codes": self.codes,
+            "fetched_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+        }
+
+
+def _fetch_error(message: str, remedy: str, code: str = "move_out.fetch") -> FindingsError:
+    return FindingsError(Findings([error(code, message, field="_cs_codes", remedy=remedy)]))
+
+
+def fetch_move_out_info(
+    actor: Actor,
+    juminhyo_codes: Sequence[str],
+    from_municipality: str,
+    *,
+    client: CsClient | None = None,
+) -> FetchedMoveOut:
+    """Ask J-LIS (``move_out.fetch``) for the 転出証明書情報 of each 住民票コード, for the clerk
+    entering a 特例転入. Raises ``FindingsError`` (Japanese: which code, why, what to do) for
+    a malformed code, a certificate J-LIS does not know, or one from another municipality
+    than the one the resident names; ``FetchUnavailable`` when netsim cannot be asked. Each
+    call is logged (送信記録 and the operation log, with its purpose)."""
+    authorize(actor, Perm.CHANGE_DRAFT, FETCH_MOVE_OUT_FUNCTION)
+    codes = list(dict.fromkeys(c.strip() for c in juminhyo_codes if c.strip()))
+    origin = from_municipality.strip()
+    if not codes:
+        raise _fetch_error(
+            "住民票コードが入力されていません。",
+            "転出証明書情報を取得する人の住民票コード（11桁）を入力してください。",
+        )
+    if len(codes) > MAX_FETCH_CODES:
+        raise _fetch_error(
+            f"一度に取得できるのは {MAX_FETCH_CODES} 人までです（{len(codes)} 件）。",
+            "世帯ごとに分けて取得してください。",
+        )
+    for code in codes:
+        try:
+            validate_juminhyo_code(code)
+        except CoreError as exc:
+            raise _fetch_error(
+                f"住民票コード「{code}」が正しくありません（{exc.message}）。",
+                "11桁の住民票コードを確認してください。",
+                "juminhyo_code.invalid",
+            ) from exc
+    try:
+        validate_local_government_code(origin)
+    except CoreError as exc:
+        raise FindingsError(
+            Findings(
+                [
+                    error(
+                        "municipality_code.invalid",
+                        f"転出元の市区町村コード「{origin}」が正しくありません（{exc.message}）。",
+                        field="_cs_from",
+                        remedy="転出元の全国地方公共団体コード（6桁）を入力してください。",
+                    )
+                ]
+            )
+        ) from exc
+    try:
+        exchanges = services.call_many(
+            actor,
+            "move_out.fetch",
+            [({"juminhyo_code": code}, "") for code in codes],
+            purpose=FETCH_MOVE_OUT_PURPOSE,
+            client=client,
+        )
+    except (TransportError, ProtocolError, OSError, ValueError) as exc:
+        raise FetchUnavailable(
+            f"住基ネット（全国側）に接続できないため、転出証明書情報を取得できません（{exc}）。"
+        ) from exc
+    infos: dict[str, MoveOutInfo] = {}
+    missing: list[str] = []
+    for code, exchange in zip(codes, exchanges, strict=True):
+        if exchange.outcome != "delivered" or exchange.reply is None:
+            raise FetchUnavailable(
+                "住基ネット（全国側）から応答がないため、転出証明書情報を取得できません"
+                f"（{exchange.error_code}: {exchange.error_message}）。"
+                "入力内容はそのままです。時間をおいてもう一度「転出証明書情報を取得」を押すか、"
+                "転出証明書（紙）の内容を入力してください。"
+            )
+        result = MoveOutFetchResult.model_validate(exchange.reply.body)
+        if not result.found or result.info is None:
+            missing.append(code)
+            continue
+        info = result.info
+        if info.from_municipality != origin:
+            raise _fetch_error(
+                f"住民票コード {code} の転出証明書情報は、転出元 {info.from_municipality} から"
+                f"送られたものです（入力された転出元は {origin}）。",
+                "転出元の市区町村コードを本人に確認してください。",
+                "move_out.other_municipality",
+            )
+        infos.setdefault(info.certificate_id, info)
+    if missing:
+        raise _fetch_error(
+            "次の住民票コードの転出証明書情報は住基ネットにありません: "
+            + "、".join(missing)
+            + f"（転出元 {origin}）。転出元で特例転出（マイナンバーカードによる転出届）が"
+            "処理されていないか、住民票コードが違う可能性があります。",
+            "住民票コードと転出元を確認してください。転出証明書（紙）を持参している場合は、"
+            "その内容を入力して通常の転入として処理してください。",
+            "move_out.unknown_certificate",
+        )
+    return FetchedMoveOut(origin, list(infos.values()), codes)

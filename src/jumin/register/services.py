@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jumin.accounts.actor import Actor
+from jumin.accounts.models import OrgUnit, Staff
 from jumin.accounts.permissions import Perm
 from jumin.accounts.services import authorize
 from jumin.audit import services as audit
@@ -37,6 +38,7 @@ from jumin.register.models import (
     Resident,
     ResidentHistory,
 )
+from jumin.register.procedures.registry import system_enterable
 from jumin.register.records import from_json, search_keys, snapshot
 
 LOCK_MINUTES = 15
@@ -217,6 +219,38 @@ def _check_locks(actor: Actor, atena_nos: Iterable[str]) -> None:
 # --- drafts ----------------------------------------------------------------------------
 
 
+SYSTEM_OPERATOR_ID = "batch:cs"
+SYSTEM_ORG_UNIT = "system"
+
+
+def system_operator() -> Staff:
+    """The account recorded as 入力者 of a draft the system actor enters (only procedures
+    flagged ``system_enterable`` in the registry: the CS's 転入通知の受理 and 個人番号の記録).
+    It cannot log in (inactive, no password, no role), so every member of staff differs from
+    it and the reviewer who commits such a draft is always someone else (invariant 3)."""
+    existing = Staff.objects.filter(staff_id=SYSTEM_OPERATOR_ID).first()
+    if existing is not None:
+        return existing
+    unit, _ = OrgUnit.objects.get_or_create(
+        code=SYSTEM_ORG_UNIT,
+        defaults={"name": "システム（自動入力）", "kind": OrgUnit.Kind.DIVISION},
+    )
+    staff, created = Staff.objects.get_or_create(
+        staff_id=SYSTEM_OPERATOR_ID,
+        defaults={
+            "name": "住基ネットCS（自動入力）",
+            "name_kana": "ジュウキネットシーエス",
+            "org_unit": unit,
+            "valid_from": timezone.localdate(),
+            "is_active": False,
+        },
+    )
+    if created:
+        staff.set_unusable_password()
+        staff.save(update_fields=["password"])
+    return staff
+
+
 def save_draft(
     actor: Actor,
     plan: DraftPlan,
@@ -228,7 +262,7 @@ def save_draft(
     """Record a procedure's result as a draft (仮登録). Refuses, writing nothing, when the
     plan has an error or an alert the clerk has not acknowledged."""
     authorize(actor, Perm.CHANGE_DRAFT, "異動の入力")
-    if actor.staff is None:
+    if actor.staff is None and not system_enterable(plan.procedure):
         raise PermissionDenied("異動は職員として入力してください。")
     if idempotency_key:
         existing = Change.objects.filter(idempotency_key=idempotency_key).first()
@@ -261,7 +295,7 @@ def save_draft(
                 },
                 findings=findings.as_list(),
                 acknowledged=sorted(set(acknowledged) & {f.code for f in findings.alerts}),
-                created_by=actor.staff,
+                created_by=actor.staff or system_operator(),
                 terminal=actor.terminal,
                 idempotency_key=idempotency_key,
                 cancels=cancels,
@@ -410,6 +444,13 @@ def commit_change(actor: Actor, change_id: int, *, version: int | None = None) -
                 "この異動は表示後に変更されています。",
                 field_name="change",
                 remedy="画面を更新してから審査してください。",
+            )
+        if actor.staff is None and change.created_by.staff_id == SYSTEM_OPERATOR_ID:
+            raise _refuse(
+                "review.system_draft",
+                "システムが入力した異動は、システム（コマンド）では本登録できません。",
+                field_name="change",
+                remedy="審査権限を持つ職員が画面または API で審査してください。",
             )
         if actor.staff is not None and change.created_by_id == actor.staff.pk:
             raise _refuse(

@@ -7,6 +7,7 @@ idempotency key, so two clicks, the back button or two tabs never make two draft
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from pydantic import ValidationError
 
 from jumin.core.findings import Finding, Findings, FindingsError
+from jumin.jukinet import inbound
 from jumin.register import reads, services
 from jumin.register.procedures import registry
 from jumin.register.procedures.registry import ProcedureSpec
@@ -42,6 +44,11 @@ KEY_FIELD = "_key"
 ACTION_FIELD = "_action"
 PAYLOAD_FIELD = "_payload"
 ACK_FIELD = "_ack"
+# 特例転入: the clerk fetches the 転出証明書情報 over the 住基ネット into the 転入 form
+CS_CODES_FIELD = "_cs_codes"
+CS_FROM_FIELD = "_cs_from"
+CS_SOURCE_FIELD = "_cs_source"
+FETCH_PROCEDURES = frozenset({"move_in"})
 
 
 def _section(spec: ProcedureSpec) -> str:
@@ -95,16 +102,150 @@ def form(request: HttpRequest, name: str) -> HttpResponse:
             return _render_form(request, spec, None, Findings(), key=key, fresh=True)
         values = raw if isinstance(raw, dict) else {}
         if action == "back":
-            return _render_form(request, spec, values, Findings(), key=key)
+            return _render_form(
+                request, spec, values, Findings(), key=key, cs=_carried_source(request)
+            )
         return _save(request, spec, values, key, post.getlist(ACK_FIELD))
     values, findings = pf.parse(spec.input_model, post)
+    if action == "fetch" and spec.name in FETCH_PROCEDURES:
+        return _fetch(request, spec, values, key)
     if action == "redisplay":  # values restored in the browser after a session expiry
         return _render_form(request, spec, values, Findings(), key=key, restored=True)
     if action.startswith("add:") or action.startswith("remove:"):
         values = _edit_rows(values, action)
         focus = _added_row(values, action)
-        return _render_form(request, spec, values, Findings(), key=key, focus=focus)
+        return _render_form(
+            request, spec, values, Findings(), key=key, focus=focus, cs=_carried_source(request)
+        )
     return _check(request, spec, values, findings, key)
+
+
+def _fetch(
+    request: HttpRequest, spec: ProcedureSpec, values: dict[str, Any], key: str
+) -> HttpResponse:
+    """「転出証明書情報を取得」: ask the CS for the 転出証明書情報 of the typed 住民票コード and
+    fill the form with it (the clerk's other entries are kept); on a refusal or when the
+    national side is down, the form comes back as it was with the explanation."""
+    typed = str(request.POST.get(CS_CODES_FIELD) or "")[:400]
+    origin = str(request.POST.get(CS_FROM_FIELD) or "").strip()[:6]
+    codes = [c for c in re.split(r"[\s,、，]+", typed) if c]
+    cs: dict[str, Any] = {"codes": typed, "from": origin}
+    try:
+        fetched = inbound.fetch_move_out_info(web_actor(request), codes, origin)
+    except FindingsError as exc:
+        cs["errors"] = [f"{f.message} {f.remedy}".strip() for f in exc.findings]
+        return _render_form(request, spec, values, Findings(), key=key, cs=cs, status=422)
+    except inbound.FetchUnavailable as exc:
+        cs["errors"] = [exc.message]
+        return _render_form(request, spec, values, Findings(), key=key, cs=cs, status=503)
+    source = fetched.source()
+    source["persons"] = [
+        f"{p.family_name} {p.given_name}".strip() or p.name_alphabet for _, p in fetched.persons
+    ]
+    # the 個人番号 travel sealed (encrypted) with the form, never shown in it: the register
+    # needs them, the clerk entering the 転入 need not see them
+    numbers = {p.juminhyo_code: p.my_number for _, p in fetched.persons if p.my_number}
+    cs.update(
+        source=source,
+        sealed=sealing.seal(source | {"numbers": numbers}),
+        fetched=True,
+        numbers=numbers,
+    )
+    filled = _filled(values, fetched, _person_fields(spec))
+    return _render_form(request, spec, filled, Findings(), key=key, cs=cs)
+
+
+def _person_fields(spec: ProcedureSpec) -> set[str]:
+    info = spec.input_model.model_fields.get("persons")
+    inner = pf.list_item_type(info) if info is not None else None
+    return set(inner.model_fields) if inner is not None and pf.is_model(inner) else set()
+
+
+def _filled(
+    values: dict[str, Any], fetched: inbound.FetchedMoveOut, person_fields: set[str]
+) -> dict[str, Any]:
+    """The 転入 form with the fetched 転出証明書情報: kind 特例転入, the previous address, the
+    certificate (origin, planned date) and one person row per person on it; the address in
+    this city, the dates and any other rows the clerk typed stay."""
+    first = fetched.infos[0]
+    out = dict(values)
+    out["kind"] = "card"
+    out["previous_address"] = first.previous_address
+    out["certificate"] = {
+        "municipality_code": fetched.from_municipality,
+        "planned_on": first.planned_on.isoformat(),
+        "issued_on": (out.get("certificate") or {}).get("issued_on"),
+    }
+    rows = []
+    codes = set()
+    carries_certificate = "certificate_id" in person_fields
+    for info, p in fetched.persons:
+        codes.add(p.juminhyo_code)
+        rows.append(
+            {
+                "resident_type": p.resident_type,
+                "family_name": p.family_name,
+                "given_name": p.given_name,
+                "name_alphabet": p.name_alphabet,
+                "name_kana": p.name_kana,
+                "birth_date": p.birth_date,
+                "sex": p.sex,
+                "relationship": p.relationship,
+                "honseki": p.honseki,
+                "koseki_head": p.koseki_head,
+                "juminhyo_code": p.juminhyo_code,
+                "my_number": "",  # carried sealed (``_with_numbers``)
+            }
+            # the certificate each person is on, once the 転入 input carries it (the 転入通知
+            # then names it, and J-LIS refuses a notice for a certificate it does not know)
+            | ({"certificate_id": info.certificate_id} if carries_certificate else {})
+        )
+    kept = [
+        row
+        for row in out.get("persons") or []
+        if isinstance(row, dict)
+        and any(row.get(k) for k in ("family_name", "given_name", "name_alphabet"))
+        and row.get("juminhyo_code") not in codes
+    ]
+    out["persons"] = rows + kept
+    return out
+
+
+def _carried_source(request: HttpRequest) -> dict[str, Any] | None:
+    """The record of a CS fetch carried with the form (sealed: the clerk cannot forge it)."""
+    token = str(request.POST.get(CS_SOURCE_FIELD) or "")
+    if not token:
+        return None
+    try:
+        source = sealing.unseal(token)
+    except sealing.SealError:
+        return None
+    if not isinstance(source, dict):
+        return None
+    numbers = source.pop("numbers", None)
+    return {
+        "source": source,
+        "sealed": token,
+        "fetched": False,
+        "numbers": numbers if isinstance(numbers, dict) else {},
+    }
+
+
+def _with_numbers(values: dict[str, Any], cs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The values with the fetched 個人番号 put back into the person rows whose 住民票コード
+    they belong to and whose 個人番号 the clerk left empty (what the clerk typed wins)."""
+    numbers = (cs or {}).get("numbers") or {}
+    rows = values.get("persons")
+    if not numbers or not isinstance(rows, list):
+        return values
+    merged = []
+    for row in rows:
+        if isinstance(row, dict) and not row.get("my_number"):
+            number = numbers.get(str(row.get("juminhyo_code") or ""))
+            if number:
+                row = row | {"my_number": number}
+        merged.append(row)
+    return values | {"persons": merged}
 
 
 def _added_row(values: dict[str, Any], action: str) -> str:
@@ -124,19 +265,25 @@ def _check(
     request: HttpRequest, spec: ProcedureSpec, values: dict[str, Any], findings: Findings, key: str
 ) -> HttpResponse:
     """確認: validate the form, plan without saving, show the confirmation."""
-    data, schema_findings = _validate(spec, values)
+    data, schema_findings = _validate(spec, _with_numbers(values, _carried_source(request)))
     reported = {f.field for f in findings}  # one error per field: the form's own first
     findings.extend(f for f in schema_findings if f.field not in reported)
     if findings.errors or data is None:
-        return _render_form(request, spec, values, findings, key=key)
+        return _render_form(request, spec, values, findings, key=key, cs=_carried_source(request))
     actor = web_actor(request)
     try:
         preview = services.preview(spec.submit, actor, data)
     except FindingsError as exc:
-        return _render_form(request, spec, values, exc.findings, key=key)
+        return _render_form(
+            request, spec, values, exc.findings, key=key, cs=_carried_source(request)
+        )
     if preview.plan.findings.errors:
-        return _render_form(request, spec, values, preview.plan.findings, key=key)
-    return _render_confirm(request, spec, values, preview, key, acknowledged=())
+        return _render_form(
+            request, spec, values, preview.plan.findings, key=key, cs=_carried_source(request)
+        )
+    return _render_confirm(
+        request, spec, values, preview, key, acknowledged=(), cs=_carried_source(request)
+    )
 
 
 def _save(
@@ -147,9 +294,9 @@ def _save(
     acknowledged: list[str],
 ) -> HttpResponse:
     """仮登録: the draft, with the alerts the clerk acknowledged."""
-    data, findings = _validate(spec, values)
+    data, findings = _validate(spec, _with_numbers(values, _carried_source(request)))
     if findings.errors or data is None:
-        return _render_form(request, spec, values, findings, key=key)
+        return _render_form(request, spec, values, findings, key=key, cs=_carried_source(request))
     actor = web_actor(request)
     try:
         change = spec.submit(actor, data, acknowledged=acknowledged, idempotency_key=key)
@@ -165,10 +312,15 @@ def _save(
                 key,
                 acknowledged=acknowledged,
                 missing=unacknowledged,
+                cs=_carried_source(request),
             )
-        return _render_form(request, spec, values, exc.findings, key=key)
+        return _render_form(
+            request, spec, values, exc.findings, key=key, cs=_carried_source(request)
+        )
+    source = _carried_source(request)
+    via = "（住基ネットから取得した転出証明書情報による）" if source else ""
     messages.success(
-        request, f"異動 {change.pk}（{spec.label}）を仮登録しました。決裁を待っています。"
+        request, f"異動 {change.pk}（{spec.label}{via}）を仮登録しました。決裁を待っています。"
     )
     response = redirect(reverse("web:change", args=[change.pk]) + f"?saved={spec.name}")
     return response
@@ -293,13 +445,16 @@ def _render_form(
     fresh: bool = False,
     restored: bool = False,
     focus: str = "",
+    cs: dict[str, Any] | None = None,
+    status: int | None = None,
 ) -> HttpResponse:
     nodes = pf.build(spec.input_model, values)
     placed = place(findings, pf.field_paths(nodes))
     nodes = pf.build(spec.input_model, values, placed)
     focus_path = pf.first_input(nodes, focus) if focus else ""
     person = _person_header(request, values)
-    status = 200 if not findings.errors else 422
+    if status is None:
+        status = 200 if not findings.errors else 422
     return render(
         request,
         "web/procedures/form.html",
@@ -314,6 +469,8 @@ def _render_form(
             "focus_path": focus_path,
             "person": person,
             "lock": services.active_lock(person.atena_no) if person is not None else None,
+            "cs_fetch": spec.name in FETCH_PROCEDURES,
+            "cs": cs or {},
         },
         status=status,
     )
@@ -354,6 +511,7 @@ def _render_confirm(
     *,
     acknowledged: Any,
     missing: list[Finding] | None = None,
+    cs: dict[str, Any] | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -370,6 +528,7 @@ def _render_confirm(
             "missing": missing or [],
             "payload": sealing.seal(values),
             "key": key,
+            "cs": cs or {},
         },
         status=200 if not missing else 422,
     )

@@ -10,11 +10,13 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 
 from jumin.accounts.actor import Actor
 from jumin.accounts.tests.factories import StaffFactory
 from jumin.audit.models import OperationLogEntry
+from jumin.core.findings import FindingsError
 from jumin.jukinet import inbound
 from jumin.jukinet.client import CsClient, HttpTransport
 from jumin.jukinet.models import CityKey, InboundMessage, MailboxCursor
@@ -22,8 +24,12 @@ from jumin.jukinet.tests import helpers as h
 from jumin.jukinet.tests.conftest import new_code
 from jumin.jukinet.tests.realnet import RealNetsim
 from jumin.netproto.envelope import SIGNATURE_HEADER, NodeKey, canonical, public_key
-from jumin.register.models import Change
+from jumin.register import services as register
+from jumin.register.models import Change, Resident
+from jumin.register.procedures import move_in, registry
 from jumin.register.procedures.common import today
+from jumin.register.services import SYSTEM_OPERATOR_ID
+from jumin.register.tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +59,9 @@ def _system() -> Actor:
     return Actor.system("cli", "test")
 
 
-def test_notice_for_a_moved_out_resident_waits_for_a_clerk(fake):
-    # std 4.1.3.1 (j680): 転入通知 for a person removed by 転出 — the register accepts drafts
-    # from members of staff only, so the notice is kept for a clerk with what it says
+def test_notice_for_a_moved_out_resident_becomes_a_draft_for_the_reviewer(fake):
+    # std 4.1.3.1 (j680): 転入通知 for a person removed by 転出 — the CS enters 転入通知の受理
+    # as a draft (system-enterable procedure); a member of staff with CHANGE_REVIEW commits it
     atena, code = _moved_out()
     other = fake.add_city(OTHER)
     fake.relay(other, "141500", "move_in.notice", _notice(code))
@@ -68,12 +74,33 @@ def test_notice_for_a_moved_out_resident_waits_for_a_clerk(fake):
         code,
         True,
     )
-    assert row.state == State.NEEDS_CLERK and row.atena_no == atena
-    assert "職員" in row.note and Change.objects.count() == drafts
+    assert row.state == State.DRAFTED and row.atena_no == atena
+    assert "審査" in row.note and Change.objects.count() == drafts + 1
+    change = Change.objects.get(pk=row.change_id)
+    assert change.procedure == "move_in_notice_receipt"
+    assert change.status == Change.Status.DRAFT
+    assert change.created_by.staff_id == SYSTEM_OPERATOR_ID and not change.created_by.is_active
     assert CityKey.objects.get(code=OTHER).public_key == other.public_b64  # pinned
     assert MailboxCursor.objects.get().last_seq == 1
     entry = OperationLogEntry.objects.get(function=inbound.RECEIVE_FUNCTION)
-    assert entry.targets == [atena] and entry.detail["states"] == {"needs_clerk": 1}
+    assert entry.targets == [atena] and entry.detail["states"] == {"drafted": 1}
+    # invariant 3: the system cannot commit its own draft; a reviewer (staff) can
+    with pytest.raises(FindingsError) as refused:
+        register.commit_change(_system(), change.pk)
+    assert {f.code for f in refused.value.findings} == {"review.system_draft"}
+    reviewer = Actor.of(StaffFactory(roles=["supervisor"]), None, "web")
+    assert register.commit_change(reviewer, change.pk).status == Change.Status.COMMITTED
+    resident = Resident.objects.get(atena_no=atena)
+    assert resident.history_no > 1 and resident.status == "removed"
+
+
+def test_staff_only_procedures_still_refuse_the_system_actor():
+    # invariant 3 / std 4.0.8 (j530): only registry-flagged procedures are system-enterable
+    assert registry.system_enterable("move_in_notice_receipt")
+    assert registry.system_enterable("my_number_record")
+    assert not registry.system_enterable("move_in")
+    with pytest.raises(PermissionDenied, match="職員として"):
+        move_in.submit(_system(), f.move_in_input(h.person()), acknowledged=["duplicate.person"])
 
 
 def test_forged_signature_is_refused_and_recorded_without_effect(fake):
@@ -128,10 +155,11 @@ def test_command_and_screen(client, fake):
     assert "受信 2件" in out.getvalue()
     client.force_login(StaffFactory(roles=["supervisor"]))
     html = client.get("/cs/inbound/").content.decode()
-    assert "職員の入力が必要" in html and "該当者なし" in html
-    assert f"/procedures/move_in_notice_receipt/?atena_no={atena}" in html
+    drafted = InboundMessage.objects.get(state=State.DRAFTED)  # the system's draft
+    assert drafted.atena_no == atena and drafted.change_id is not None
+    assert "該当者なし" in html and f"/changes/{drafted.change_id}/" in html
     only = client.get("/cs/inbound/", {"state": "unmatched"}).content.decode()
-    assert "該当者なし" in only and "/procedures/move_in_notice_receipt/" not in only
+    assert "該当者なし" in only and f"/changes/{drafted.change_id}/" not in only
     client.force_login(StaffFactory(roles=["counter_clerk"]))
     assert client.get("/cs/inbound/").status_code == 403
 
@@ -178,5 +206,5 @@ def test_real_netsim_relays_a_notice_that_is_verified(netsim, cs_env, monkeypatc
     assert sent.outcome == "delivered", sent.error_message
     assert inbound.receive(_system()) == 1
     row = InboundMessage.objects.get()
-    assert row.verified and row.origin == OTHER and row.state == State.NEEDS_CLERK
-    assert row.atena_no == atena
+    assert row.verified and row.origin == OTHER and row.state == State.DRAFTED
+    assert row.atena_no == atena and row.change_id is not None

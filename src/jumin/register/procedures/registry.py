@@ -24,6 +24,19 @@ MODULES = (
 )
 
 
+# Procedures the system actor (the CS, ``jumin cs receive`` and the like) may enter as a draft,
+# with no member of staff logged in: 転入通知の受理 from an inbound 転入通知 and the 個人番号
+# recorded from J-LIS's answer. Their drafts are recorded with the system operator account
+# (``register.services.SYSTEM_OPERATOR_ID``) and still need a member of staff with
+# CHANGE_REVIEW to commit them (invariant 3). Every other procedure needs a member of staff.
+SYSTEM_ENTERABLE = frozenset({"move_in_notice_receipt", "my_number_record"})
+
+
+def system_enterable(name: str) -> bool:
+    """Whether the system actor may enter procedure ``name`` as a draft."""
+    return name in SYSTEM_ENTERABLE
+
+
 @dataclass(frozen=True)
 class ProcedureSpec:
     name: str  # URL-safe, English: "move_in"
@@ -31,6 +44,10 @@ class ProcedureSpec:
     group: str  # std section, e.g. "4.1.1"
     input_model: type[BaseModel]
     submit: Callable[..., Any]  # submit(actor, data, *, acknowledged=(), idempotency_key=None)
+
+    @property
+    def system_enterable(self) -> bool:
+        return system_enterable(self.name)
 
 
 @cache
