@@ -21,7 +21,9 @@ Every request names a purpose and the identity document checked (its number mask
 last four characters). A person found only in a draft cannot be printed (drafts are invisible,
 std 4.0.8 j530); a removed record cannot be issued as a current copy (→ 除票の写し); a person
 under a support measure is a hard error unless a support-measure officer lifted it for this
-request (``jumin.support.services.check_access``, std 3.4 j440).
+request (``jumin.support.services.check_access``, std 3.4 j440). The release is checked, not
+used, by the reads and the preview; the issue uses it up in its own transaction, so a preview
+followed by the issue needs one release, and a failed issue leaves it unused.
 
 Refused requests are recorded with why by :func:`refuse`, chosen by the clerk; a request the
 service refuses raises ``FindingsError`` and writes nothing but the operation-log entries of
@@ -128,6 +130,9 @@ class Plan:
     identity_number: str
     requester: dict[str, Any]
     history_nos: dict[str, int] = field(default_factory=dict)
+    # the support-measure gate's answer (jumin.support.services.Clearance); a release named by
+    # lift_id is pending until the issue uses it (see issue)
+    clearance: Any = None
 
     @property
     def atena_nos(self) -> list[str]:
@@ -441,17 +446,41 @@ def _unknown_person(atena_no: str, index: int) -> Finding:
     )
 
 
-def check_protection(
-    actor: Actor, atena_nos: Sequence[str], *, purpose: str, lift_id: int | None
-) -> Any:
-    """The support-measure gate (std 3.4 j440): a hard error for a protected person."""
+def _support() -> Any:
     try:
-        support = importlib.import_module("jumin.support.services")
+        return importlib.import_module("jumin.support.services")
     except ModuleNotFoundError as exc:  # the support-measure module is not installed yet
         if exc.name in {"jumin.support.services", "jumin.support"}:
             return None
         raise
-    return support.check_access(actor, list(atena_nos), purpose=purpose, lift_id=lift_id)
+
+
+def check_protection(
+    actor: Actor,
+    atena_nos: Sequence[str],
+    *,
+    purpose: str,
+    lift_id: int | None,
+    consume: bool = True,
+) -> Any:
+    """The support-measure gate (std 3.4 j440): a hard error for a protected person. With
+    ``consume=False`` a release (``lift_id``) is checked but not used up: the issue uses it
+    in its transaction (:func:`_issue_transaction`)."""
+    support = _support()
+    if support is None:
+        return None
+    return support.check_access(
+        actor, list(atena_nos), purpose=purpose, lift_id=lift_id, consume=consume
+    )
+
+
+def _issue_transaction(actor: Actor, clearance: Any) -> Any:
+    """The issue's transaction; it first uses up the support-measure release the request was
+    checked against, so that the release is used if and only if the issue is committed."""
+    support = _support()
+    if support is None or clearance is None:
+        return transaction.atomic()
+    return support.lift_used_with(actor, clearance)
 
 
 def _candidates(
@@ -760,8 +789,13 @@ def plan(actor: Actor, data: CertificateRequestIn, *, function: str, preview: bo
     atenas, household_no = _candidates(data, o, findings)
     if findings.has_errors:
         raise FindingsError(findings)
+    # std 3.4 (j440): a release is only checked here; the issue uses it (not the preview)
     clearance = check_protection(
-        actor, atenas, purpose=f"{KIND_LABELS[data.kind]}の交付", lift_id=data.lift_id
+        actor,
+        atenas,
+        purpose=f"{KIND_LABELS[data.kind]}の交付",
+        lift_id=data.lift_id,
+        consume=False,
     )
     subjects, household_size, head_name = _read_subjects(
         actor, data, o, atenas, household_no, clearance
@@ -794,6 +828,7 @@ def plan(actor: Actor, data: CertificateRequestIn, *, function: str, preview: bo
         identity_number=_mask(data.identity_document.number),
         requester=req,
         history_nos={s.atena_no: int(s.record.history_no) for s in subjects},
+        clearance=clearance,
     )
 
 
@@ -901,18 +936,8 @@ def _print_log(
 
 def preview(actor: Actor, data: CertificateRequestIn) -> PreviewResult:
     """An unsigned 見本 of the request (std 10.7 j1420: プレビュー): nothing issued, nothing
-    charged; the 個人番号 masked; logged as a preview."""
-    if data.lift_id is not None:
-        raise FindingsError(
-            [
-                error(
-                    "certificate.preview_with_lift",
-                    "支援措置の個別解除を使う請求はプレビューできません（解除は1回の交付に限り有効です）。",
-                    field="lift_id",
-                    remedy="内容を確認したうえで、プレビューせずに交付してください。",
-                )
-            ]
-        )
+    charged; the 個人番号 masked; logged as a preview. A support-measure release
+    (``lift_id``) is checked, not used: the issue that follows uses it (std 3.4 j440)."""
     p = plan(actor, data, function=PREVIEW_FUNCTION, preview=True)
     built = build(p, issued_on=status.today(), watermark=True)
     rendered = render.render_many([b.document for b in built], overflow=_overflow_mode())
@@ -995,7 +1020,35 @@ def issue(
         )
     fee_total = p.fee_per_copy * len(built) * data.copies
     my_number = p.options.my_number and any(s.my_number for s in p.subjects)
-    with transaction.atomic():
+    with _issue_transaction(actor, p.clearance):
+        # The documents first: their issue numbers take the terminal's own counter, so that
+        # two counters render and sign at the same time; the receipt number (one counter for
+        # the city) and the operation log (one chain) are taken last, for the inserts only.
+        produced: list[tuple[int, documents.Built, str, int, str, render.Rendered, bytes]] = []
+        for copy_no in range(1, data.copies + 1):
+            for b in built:
+                serial = _next(day, f"serial:{actor.terminal_name}")
+                number = _issue_number(day, actor.terminal_name, serial)
+                issue_id = verification.new_issue_id()
+                check = verification.check_code(issue_id)
+                document = dataclasses.replace(
+                    b.document,
+                    issue_number=number,
+                    qr_url=verification.verify_url(issue_id),
+                    verification_text=(
+                        f"交付ID {issue_id}\n確認コード {verification.grouped(check)}"
+                    ),
+                )
+                rendered = render.render(document, overflow=overflow)
+                try:
+                    signed = signing.sign_pdf(
+                        rendered.pdf,
+                        reason=f"{KIND_LABELS[p.kind]}（発行番号 {number}）",
+                        location=conf.municipality_name(),
+                    )
+                except signing.SigningUnavailable as exc:
+                    raise _refuse_signing(exc) from exc
+                produced.append((copy_no, b, issue_id, serial, number, rendered, signed))
         request = CertificateRequest.objects.create(
             kind=p.kind,
             household_no=p.household_no,
@@ -1025,53 +1078,31 @@ def issue(
         )
         numbers: list[str] = []
         pages = 0
-        for copy_no in range(1, data.copies + 1):
-            for b in built:
-                serial = _next(day, f"serial:{actor.terminal_name}")
-                number = _issue_number(day, actor.terminal_name, serial)
-                issue_id = verification.new_issue_id()
-                check = verification.check_code(issue_id)
-                document = dataclasses.replace(
-                    b.document,
-                    issue_number=number,
-                    qr_url=verification.verify_url(issue_id),
-                    verification_text=(
-                        f"交付ID {issue_id}\n確認コード {verification.grouped(check)}"
-                    ),
-                )
-                rendered = render.render(document, overflow=overflow)
-                try:
-                    signed = signing.sign_pdf(
-                        rendered.pdf,
-                        reason=f"{KIND_LABELS[p.kind]}（発行番号 {number}）",
-                        location=conf.municipality_name(),
-                    )
-                except signing.SigningUnavailable as exc:
-                    raise _refuse_signing(exc) from exc
-                issued = IssuedCertificate.objects.create(
-                    issue_id=issue_id,
-                    request=request,
-                    kind=p.kind,
-                    issued_at=now,
-                    place=actor.place,
-                    atena_nos=[s.atena_no for s in b.subjects],
-                    history_nos={s.atena_no: int(s.record.history_no) for s in b.subjects},
-                    items=b.items,
-                    pages=rendered.pages,
-                    issue_number=number,
-                    serial=serial,
-                    copy_no=copy_no,
-                    official_use=p.official_use,
-                    reissue=p.reissue,
-                    my_number_printed=bool(p.options.my_number),
-                    terminal_name=actor.terminal_name,
-                    staff=staff,
-                    staff_code=actor.operator_code,
-                    pdf_sha256=hashlib.sha256(signed).hexdigest(),
-                )
-                CertificateFile.objects.create(issue=issued, pdf=signed, created_at=now)
-                numbers.append(number)
-                pages += rendered.pages
+        for copy_no, b, issue_id, serial, number, rendered, signed in produced:
+            issued = IssuedCertificate.objects.create(
+                issue_id=issue_id,
+                request=request,
+                kind=p.kind,
+                issued_at=now,
+                place=actor.place,
+                atena_nos=[s.atena_no for s in b.subjects],
+                history_nos={s.atena_no: int(s.record.history_no) for s in b.subjects},
+                items=b.items,
+                pages=rendered.pages,
+                issue_number=number,
+                serial=serial,
+                copy_no=copy_no,
+                official_use=p.official_use,
+                reissue=p.reissue,
+                my_number_printed=bool(p.options.my_number),
+                terminal_name=actor.terminal_name,
+                staff=staff,
+                staff_code=actor.operator_code,
+                pdf_sha256=hashlib.sha256(signed).hexdigest(),
+            )
+            CertificateFile.objects.create(issue=issued, pdf=signed, created_at=now)
+            numbers.append(number)
+            pages += rendered.pages
         _purge_files(now)
         _print_log(
             actor,

@@ -13,10 +13,17 @@ ten years), under a file lock so that two processes agree on one key. A validato
 The signature is PAdES baseline B-B (``ETSI.CAdES.detached``, SHA-256), invisible, with the
 city as location. No time-stamp authority is reachable from the counter network today; a
 B-T profile needs one (see ADR 0008).
+
+Cost (issue 6, ≥ 20 copies/s): per key the signer encodes once what every signature repeats —
+the signed attributes except the message digest, the signer identifier, the algorithms and the
+certificate set (:class:`_TemplateSigner`) — and the space reserved for the CMS container is
+computed once instead of by a dry-run signature per document. The bytes produced are those of
+pyHanko's own :class:`~pyhanko.sign.signers.SimpleSigner` (tested).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import fcntl
@@ -24,9 +31,11 @@ import io
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from asn1crypto import cms as asn1_cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -36,6 +45,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from jumin.certificates import conf
@@ -51,11 +61,186 @@ class SigningUnavailable(Exception):
     """No signing key: production without JUMIN_CERT_SIGNING_KEY/_CERT, or unreadable files."""
 
 
+class _TemplateSigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner with the constant parts of a PAdES signature encoded once.
+
+    A PAdES B-B signature without time stamp signs three attributes: content type, message
+    digest and signing-certificate-v2. Only the digest changes from one document to the next,
+    so the attributes are encoded once by pyHanko with a random marker in place of the digest,
+    and each signature substitutes its digest for the marker (same length, same DER). The
+    signer info and signed data are assembled from parts pyHanko encoded once (identifier,
+    algorithms, certificate set), so the certificates are not re-encoded per signature.
+    Anything else (dry runs, time stamps, other attribute sets, unsigned attributes) goes
+    through pyHanko unchanged."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._attr_templates: dict[tuple[str, int], tuple[bytes, int, int]] = {}
+        self._parts: dict[tuple[str, str], dict[str, tuple[type[Any], bytes]]] = {}
+
+    def _plain_pades(
+        self,
+        attr_settings: PdfCMSSignedAttributes | None,
+        content_type: str,
+        use_pades: bool,
+        timestamper: Any,
+        is_pdf_sig: bool,
+    ) -> bool:
+        return (
+            use_pades
+            and is_pdf_sig
+            and timestamper is None
+            and content_type == "data"
+            and self.signed_attr_prov_spec is None
+            and (
+                attr_settings is None
+                or (
+                    attr_settings.cades_signed_attrs is None
+                    and getattr(attr_settings, "adobe_revinfo_attr", None) is None
+                )
+            )
+        )
+
+    async def signed_attrs(  # type: ignore[no-untyped-def]
+        self,
+        data_digest: bytes,
+        digest_algorithm: str,
+        attr_settings: PdfCMSSignedAttributes | None = None,
+        content_type: str = "data",
+        use_pades: bool = False,
+        timestamper: Any = None,
+        dry_run: bool = False,
+        is_pdf_sig: bool = True,
+    ):
+        if dry_run or not self._plain_pades(
+            attr_settings, content_type, use_pades, timestamper, is_pdf_sig
+        ):
+            return await super().signed_attrs(
+                data_digest,
+                digest_algorithm,
+                attr_settings=attr_settings,
+                content_type=content_type,
+                use_pades=use_pades,
+                timestamper=timestamper,
+                dry_run=dry_run,
+                is_pdf_sig=is_pdf_sig,
+            )
+        key = (digest_algorithm, len(data_digest))
+        template = self._attr_templates.get(key)
+        if template is None:
+            marker = os.urandom(len(data_digest))
+            attrs = await super().signed_attrs(
+                marker,
+                digest_algorithm,
+                attr_settings=attr_settings,
+                content_type=content_type,
+                use_pades=use_pades,
+                timestamper=None,
+                is_pdf_sig=is_pdf_sig,
+            )
+            der = attrs.dump()
+            if der.count(marker) != 1:  # pragma: no cover — the marker is random, 2^-256
+                return await super().signed_attrs(
+                    data_digest,
+                    digest_algorithm,
+                    attr_settings=attr_settings,
+                    content_type=content_type,
+                    use_pades=use_pades,
+                    is_pdf_sig=is_pdf_sig,
+                )
+            template = (der, der.index(marker), len(marker))
+            self._attr_templates[key] = template
+        der, at, size = template
+        return asn1_cms.CMSAttributes.load(der[:at] + data_digest + der[at + size :])
+
+    def _parts_for(
+        self, digest_algorithm: str, cms_version: str, signed_attrs: asn1_cms.CMSAttributes
+    ) -> dict[str, tuple[type[Any], bytes]]:
+        key = (digest_algorithm, cms_version)
+        parts = self._parts.get(key)
+        if parts is None:
+            # let pyHanko assemble one container and keep the encoding of its constant parts
+            sample = super()._package_signature(
+                digest_algorithm=digest_algorithm,
+                cms_version=cms_version,
+                signed_attrs=signed_attrs,
+                signature=b"\0" * 8,
+                unsigned_attrs=None,
+                encap_content_info=None,
+            )
+            data = sample["content"]
+            info = data["signer_infos"][0]
+            parts = {}
+            for name in ("version", "digest_algorithms", "encap_content_info", "certificates"):
+                # untagged (certificates: [0] IMPLICIT), tagged again when assembled
+                value = data[name].untag() if data[name].implicit else data[name]
+                parts[name] = (type(value), value.dump())
+            for name in ("version", "sid", "digest_algorithm", "signature_algorithm"):
+                parts[f"info_{name}"] = (type(info[name]), info[name].dump())
+            self._parts[key] = parts
+        return parts
+
+    def _package_signature(  # type: ignore[no-untyped-def]
+        self,
+        *,
+        digest_algorithm: str,
+        cms_version: Any,
+        signed_attrs: asn1_cms.CMSAttributes,
+        signature: bytes,
+        unsigned_attrs: asn1_cms.CMSAttributes | None,
+        encap_content_info: Any,
+    ):
+        detached = encap_content_info is None or encap_content_info == {"content_type": "data"}
+        if (
+            unsigned_attrs is not None
+            or not detached
+            or self.attribute_certs
+            or not isinstance(cms_version, str)
+        ):
+            return super()._package_signature(
+                digest_algorithm=digest_algorithm,
+                cms_version=cms_version,
+                signed_attrs=signed_attrs,
+                signature=signature,
+                unsigned_attrs=unsigned_attrs,
+                encap_content_info=encap_content_info,
+            )
+        parts = self._parts_for(digest_algorithm, cms_version, signed_attrs)
+
+        def part(name: str) -> Any:
+            cls, der = parts[name]
+            return cls.load(der)
+
+        info = asn1_cms.SignerInfo(
+            {
+                "version": part("info_version"),
+                "sid": part("info_sid"),
+                "digest_algorithm": part("info_digest_algorithm"),
+                "signature_algorithm": part("info_signature_algorithm"),
+                "signed_attrs": signed_attrs,
+                "signature": signature,
+            }
+        )
+        data = asn1_cms.SignedData(
+            {
+                "version": part("version"),
+                "digest_algorithms": part("digest_algorithms"),
+                "encap_content_info": part("encap_content_info"),
+                "certificates": part("certificates"),
+                "signer_infos": asn1_cms.SignerInfos([info]),
+            }
+        )
+        return asn1_cms.ContentInfo(
+            {"content_type": asn1_cms.ContentType("signed_data"), "content": data}
+        )
+
+
 @dataclass(frozen=True)
 class _Loaded:
     signer: signers.SimpleSigner
     root: asn1_x509.Certificate
     source: tuple[str, ...]
+    reserved: dict[str, int] = field(default_factory=dict)  # digest algorithm → bytes
 
 
 _lock = threading.Lock()
@@ -191,7 +376,7 @@ def _load(key_path: Path, cert_path: Path, chain: list[Path], passphrase: str) -
             " JUMIN_CERT_SIGNING_CERT のファイルとパスフレーズを確認してください。"
         ) from exc
     registry = SimpleCertificateStore.from_certs([cert, *others])  # type: ignore[no-untyped-call]
-    signer = signers.SimpleSigner(signing_cert=cert, signing_key=key_info, cert_registry=registry)
+    signer = _TemplateSigner(signing_cert=cert, signing_key=key_info, cert_registry=registry)
     root = others[-1] if others else cert
     return _Loaded(signer, root, (str(key_path), str(cert_path), *map(str, chain)))
 
@@ -251,17 +436,35 @@ def signing_certificate() -> asn1_x509.Certificate:
     return _loaded().signer.signing_cert
 
 
+MD_ALGORITHM = "sha256"
+
+
+def _reserved(loaded: _Loaded) -> int:
+    """Bytes to reserve for the CMS container (hex): what pyHanko would estimate with a
+    dry-run signature before every document (its size plus 50 %), computed once per key."""
+    size = loaded.reserved.get(MD_ALGORITHM)
+    if size is None:
+        digest = bytes(hashes.Hash(hashes.SHA256()).finalize())
+        sample = asyncio.run(
+            loaded.signer.async_sign(digest, MD_ALGORITHM, dry_run=True, use_pades=True)
+        )
+        test_len = len(sample.dump()) * 2
+        size = test_len + 2 * (test_len // 4)
+        loaded.reserved[MD_ALGORITHM] = size
+    return size
+
+
 def sign_pdf(pdf: bytes, *, reason: str, location: str) -> bytes:
     """The PDF with a PAdES B-B signature appended (incremental update)."""
     loaded = _loaded()
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
-        md_algorithm="sha256",
+        md_algorithm=MD_ALGORITHM,
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
         location=location,
         name=conf.municipality_name(),
     )
-    out = signers.sign_pdf(writer, meta, signer=loaded.signer)
+    out = signers.sign_pdf(writer, meta, signer=loaded.signer, bytes_reserved=_reserved(loaded))
     return bytes(out.getvalue())

@@ -20,14 +20,21 @@ register's reads (for staff without ``SUPPORT_MEASURE_READ``) and the certificat
 with the finding ``support.protected`` unless a support-measure officer released the
 protection for exactly that request (:func:`create_lift`: the persons and the purpose, with a
 reason); the release is used once, within minutes. Refusals and uses are logged.
+
+A preview or confirmation screen checks the release without using it
+(``check_access(..., consume=False)``: a *pending* :class:`Clearance`); the action itself uses
+it up in its own transaction (:func:`lift_used_with`), so that a release is used if and only
+if the issue it was given for is committed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -770,9 +777,7 @@ def _lift_problem(
     return None
 
 
-def _refuse(
-    actor: Actor, protected: frozenset[str], purpose: str, findings: list[Finding], code: str
-) -> FindingsError:
+def _log_refusal(actor: Actor, protected: Iterable[str], purpose: str, code: str) -> None:
     audit.record(
         actor,
         category=Category.EVENT,
@@ -781,7 +786,26 @@ def _refuse(
         outcome=Outcome.DENIED,
         detail={"purpose": purpose_key(purpose)[:200], "code": code},
     )
+
+
+def _refuse(
+    actor: Actor, protected: frozenset[str], purpose: str, findings: list[Finding], code: str
+) -> FindingsError:
+    _log_refusal(actor, protected, purpose, code)
     return FindingsError(findings)
+
+
+def _lift_used_problem(lift_id: int) -> _LiftProblem:
+    return _LiftProblem(
+        "support.lift_used",
+        f"解除番号 {lift_id} はすでに使用されています（個別解除は1回の請求に限り有効です）。",
+        "改めて支援措置担当者に解除を依頼してください。",
+    )
+
+
+def _lift_findings(problem: _LiftProblem) -> list[Finding]:
+    finding = error(problem.code, problem.message, field="lift_id", remedy=problem.remedy)
+    return [_protected_error(), finding]
 
 
 @dataclass(frozen=True)
@@ -795,6 +819,8 @@ class Clearance:
     atena_nos: frozenset[str]
     purpose: str
     lift_id: int | None = None
+    # checked but not used up yet (a preview): the action uses it with lift_used_with
+    pending: bool = False
 
     def covers(self, actor: Actor, protected: Iterable[str]) -> bool:
         """True when ``actor`` is the one cleared and every protected person is cleared."""
@@ -803,14 +829,22 @@ class Clearance:
 
 
 def check_access(
-    actor: Actor, atena_nos: Iterable[str], *, purpose: str, lift_id: int | None = None
+    actor: Actor,
+    atena_nos: Iterable[str],
+    *,
+    purpose: str,
+    lift_id: int | None = None,
+    consume: bool = True,
 ) -> Clearance:
     """The hard gate (std 3.4, j440): refuse with ``support.protected`` when any of the persons
     is protected (applicant or covered, provisional, active or extended measure), unless
     ``lift_id`` names a valid, unused release for exactly this request — the same persons and
     purpose, not expired, for this member of staff if it names one. A valid release is used
-    up here. Refusals (outcome "denied") and the use are logged; the message never shows where
-    the person lives. Returns the :class:`Clearance` of the request, for its reads."""
+    up here; with ``consume=False`` (a preview, a confirmation screen) it is only checked and
+    the :class:`Clearance` is *pending*: the action that follows uses it up in its own
+    transaction with :func:`lift_used_with`. Refusals (outcome "denied"), checks and the use
+    are logged; the message never shows where the person lives. Returns the
+    :class:`Clearance` of the request, for its reads."""
     wanted = _targets(atena_nos)
     protected = selectors.protected_among(wanted)
     staff_id = actor.staff.pk if actor.staff is not None else None
@@ -820,15 +854,12 @@ def check_access(
     if lift_id is None:
         raise _refuse(actor, protected, purpose, [_protected_error()], "support.protected")
     now = timezone.now()
-    with transaction.atomic():
-        lift = SupportLift.objects.select_for_update().filter(pk=lift_id).first()
+    if not consume:
+        lift = SupportLift.objects.filter(pk=lift_id).first()
         problem = _lift_problem(lift, lift_id, wanted, purpose, actor, now)
         if problem is None:
             assert lift is not None
-            used = SupportLift.objects.filter(pk=lift.pk, used_at__isnull=True).update(
-                used_at=now, used_by=actor.staff
-            )
-            if used == 1:
+            with transaction.atomic():
                 audit.record(
                     actor,
                     category=Category.EVENT,
@@ -838,17 +869,109 @@ def check_access(
                         "purpose": purpose_key(purpose)[:200],
                         "lift_id": lift.pk,
                         "lifted": True,
+                        "used": False,
                     },
                 )
-                return Clearance(staff_id, frozenset(wanted), purpose_key(purpose), lift.pk)
-            problem = _LiftProblem(
-                "support.lift_used",
-                f"解除番号 {lift_id} はすでに使用されています"
-                "（個別解除は1回の請求に限り有効です）。",
-                "改めて支援措置担当者に解除を依頼してください。",
-            )
-    finding = error(problem.code, problem.message, field="lift_id", remedy=problem.remedy)
-    raise _refuse(actor, protected, purpose, [_protected_error(), finding], problem.code)
+            return dataclasses.replace(cleared, lift_id=lift.pk, pending=True)
+        raise _refuse(actor, protected, purpose, _lift_findings(problem), problem.code)
+    with transaction.atomic():
+        problem = _use(actor, lift_id, wanted, purpose, protected, now)
+        if problem is None:
+            return dataclasses.replace(cleared, lift_id=lift_id)
+    raise _refuse(actor, protected, purpose, _lift_findings(problem), problem.code)
+
+
+def _use(
+    actor: Actor,
+    lift_id: int,
+    wanted: list[str],
+    purpose: str,
+    protected: Iterable[str],
+    now: dt.datetime,
+) -> _LiftProblem | None:
+    """Use up the release (inside the caller's transaction) and log the use; or the problem."""
+    lift = SupportLift.objects.select_for_update().filter(pk=lift_id).first()
+    problem = _lift_problem(lift, lift_id, wanted, purpose, actor, now)
+    if problem is not None:
+        return problem
+    assert lift is not None
+    used = SupportLift.objects.filter(pk=lift.pk, used_at__isnull=True).update(
+        used_at=now, used_by=actor.staff
+    )
+    if used != 1:
+        return _lift_used_problem(lift_id)
+    audit.record(
+        actor,
+        category=Category.EVENT,
+        function=FUNCTION_GATE,
+        targets=sorted(protected),
+        detail={"purpose": purpose_key(purpose)[:200], "lift_id": lift.pk, "lifted": True},
+    )
+    return None
+
+
+class LiftRefused(FindingsError):
+    """A pending release could not be used at the action (used by another request meanwhile,
+    expired, or another member of staff): the action's transaction rolls back, and
+    :func:`lift_used_with` logs the refusal after it."""
+
+    def __init__(self, findings: list[Finding], *, protected: list[str], purpose: str, code: str):
+        super().__init__(findings)
+        self.protected = protected
+        self.purpose = purpose
+        self.code = code
+
+
+def use_lift(actor: Actor, clearance: Clearance) -> Clearance:
+    """Use up the release of a pending :class:`Clearance` (from ``check_access(...,
+    consume=False)``) — inside the transaction of the action it permits; prefer
+    :func:`lift_used_with`, which also logs a refusal. The release is checked again (unused,
+    not expired, the same persons, purpose and member of staff) under a row lock. A clearance
+    without a pending release is returned unchanged. Raises :class:`LiftRefused`."""
+    if clearance.lift_id is None or not clearance.pending:
+        return clearance
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("use_lift belongs inside the transaction of the action")
+    wanted = sorted(clearance.atena_nos)
+    protected = sorted(selectors.protected_among(wanted)) or wanted
+    staff_id = actor.staff.pk if actor.staff is not None else None
+    now = timezone.now()
+    if staff_id != clearance.staff_id:
+        problem: _LiftProblem | None = _LiftProblem(
+            "support.lift_other_staff",
+            f"解除番号 {clearance.lift_id} の確認は別の職員が行いました。",
+            "確認を行った職員が処理してください。",
+        )
+    else:
+        problem = _use(actor, clearance.lift_id, wanted, clearance.purpose, protected, now)
+    if problem is not None:
+        raise LiftRefused(
+            _lift_findings(problem),
+            protected=protected,
+            purpose=clearance.purpose,
+            code=problem.code,
+        )
+    return dataclasses.replace(clearance, pending=False)
+
+
+@contextlib.contextmanager
+def lift_used_with(actor: Actor, clearance: Clearance | None) -> Iterator[Clearance | None]:
+    """One transaction for an action and the release it was checked against::
+
+        with support.lift_used_with(actor, plan.clearance):
+            ...  # the issue: its rows and its log entries
+
+    The pending release is used up first (:func:`use_lift`) and is used only if the action
+    commits; when it can no longer be used, nothing of the action is written, the refusal is
+    logged (outcome "denied") and :class:`LiftRefused` is raised. Without a pending release
+    this is just ``transaction.atomic()``."""
+    try:
+        with transaction.atomic():
+            yield use_lift(actor, clearance) if clearance is not None else None
+    except LiftRefused as exc:
+        with transaction.atomic():
+            _log_refusal(actor, exc.protected, exc.purpose, exc.code)
+        raise
 
 
 def create_lift(actor: Actor, data: LiftIn) -> SupportLift:
@@ -1028,6 +1151,7 @@ def notice_pdf(actor: Actor, measure_id: int) -> bytes:
 
 __all__ = [
     "Clearance",
+    "LiftRefused",
     "Purpose",
     "alerts_for",
     "check_abuser",
@@ -1036,6 +1160,7 @@ __all__ = [
     "create_lift",
     "extend",
     "lift_purposes",
+    "lift_used_with",
     "list_lifts",
     "list_measures",
     "notice_pdf",
@@ -1043,4 +1168,5 @@ __all__ = [
     "read_measure",
     "register",
     "terminate",
+    "use_lift",
 ]
