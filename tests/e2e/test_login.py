@@ -29,4 +29,9 @@ def test_clerk_logs_in_with_the_keyboard(browser_page, look):
     body = page.inner_text("main")
     assert "窓口 一郎 さん" in body
     assert "窓口担当" in body
+    # std 10.3 (j1380): no authenticator enrolled, demo mode — said on every page
+    banner = "デモモード：パスワードのみでログインしています（本番では生体認証が必要です）"
+    assert banner in page.inner_text("header")
     look(page, "home")
+    page.goto("/search/")
+    assert banner in page.inner_text("header")

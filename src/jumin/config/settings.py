@@ -8,7 +8,15 @@
 | JUMIN_SECRET_KEY | Django secret key; required in production | demo key, demo only |
 | JUMIN_ALLOWED_HOSTS | comma-separated host names | ``localhost,127.0.0.1`` in demo |
 | JUMIN_KEY_FILE | field-encryption key file, outside the database | ``$JUMIN_VAR_DIR/keys.json`` |
+| JUMIN_AUDIT_CHECKPOINT_KEY | key signing the log's checkpoints | ``$VAR/audit-checkpoint.key`` |
+| JUMIN_AUDIT_CHECKPOINT_DIR | the log's signed checkpoints | ``$VAR/audit-checkpoints`` |
+| JUMIN_AUDIT_ARCHIVE_DIR | archived operation-log files | ``$VAR/audit-archive`` |
 | JUMIN_CSRF_TRUSTED_ORIGINS | comma-separated origins (production behind a proxy) | empty |
+| JUMIN_WEBAUTHN_RP_ID | WebAuthn relying-party id (the site's host name) | ``localhost`` |
+| JUMIN_WEBAUTHN_ORIGINS | comma-separated origins signed for; required in production | demo: own |
+| JUMIN_LOGIN_MAX_FAILURES | failed logins before a staff id is locked | ``5`` |
+| JUMIN_LOGIN_LOCK_MINUTES | how long a lock lasts (an administrator may unlock) | ``30`` |
+| JUMIN_IDLE_TIMEOUT_MINUTES | a session unused this long is logged out | ``15`` |
 """
 
 from __future__ import annotations
@@ -52,6 +60,12 @@ ALLOWED_HOSTS = _env_list(
 )
 CSRF_TRUSTED_ORIGINS = _env_list("JUMIN_CSRF_TRUSTED_ORIGINS")
 KEY_FILE = Path(_env("JUMIN_KEY_FILE", str(VAR_DIR / "keys.json")))
+# the operation log outside the database (docs/adr/0011, docs/guide/operation-log.md)
+AUDIT_CHECKPOINT_KEY = Path(
+    _env("JUMIN_AUDIT_CHECKPOINT_KEY", str(VAR_DIR / "audit-checkpoint.key"))
+)
+AUDIT_CHECKPOINT_DIR = Path(_env("JUMIN_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+AUDIT_ARCHIVE_DIR = Path(_env("JUMIN_AUDIT_ARCHIVE_DIR", str(VAR_DIR / "audit-archive")))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -66,10 +80,13 @@ INSTALLED_APPS = [
     "jumin.jukinet",
     "jumin.support",
     "jumin.certificates",
+    "jumin.authn",
     "jumin.web",
 ]
 
 MIDDLEWARE = [
+    # Content-Security-Policy and Permissions-Policy on every response (static files too)
+    "jumin.authn.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # static files (CSS, JS) straight from the installed package: no web server to configure
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,7 +94,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jumin.web.middleware.RoutePermissionMiddleware",  # jumin.web.route_perms (std 10.3)
+    "jumin.accounts.middleware.PasswordChangeRequiredMiddleware",  # initial password (std 10.3)
     "django.contrib.messages.middleware.MessageMiddleware",
+    # a session unused for JUMIN_IDLE_TIMEOUT_MINUTES is logged out (std 10.3, j1380)
+    "jumin.authn.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -166,7 +187,7 @@ WHITENOISE_AUTOREFRESH = False
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
-SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_COOKIE_AGE = 8 * 60 * 60  # absolute: a login lasts one working day at most
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "jumin.web.views.csrf_failure"
@@ -183,9 +204,50 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# No inline script or style anywhere: every script and stylesheet is a static file.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+PERMISSIONS_POLICY = (
+    "publickey-credentials-get=(self), publickey-credentials-create=(self), camera=(), "
+    "microphone=(), geolocation=(), payment=(), usb=(), serial=()"
+)
+
+
+def _env_int(name: str, default: int, minimum: int = 1) -> int:
+    raw = _env(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} は整数で指定してください（指定値: {raw!r}）。") from exc
+    if value < minimum:
+        raise ImproperlyConfigured(
+            f"{name} は {minimum} 以上で指定してください（指定値: {value}）。"
+        )
+    return value
+
+
+WEBAUTHN_ORIGINS = _env_list("JUMIN_WEBAUTHN_ORIGINS")
+if PRODUCTION and not WEBAUTHN_ORIGINS:
+    raise ImproperlyConfigured(
+        "JUMIN_WEBAUTHN_ORIGINS を設定してください（本番モードでは必須です。例: "
+        "https://jumin.city.example.lg.jp）。 Set JUMIN_WEBAUTHN_ORIGINS in production."
+    )
+
 # Timing-sensitive and user-facing defaults for the register; later issues add to this.
 JUMIN = {
     "MODE": MODE,
+    # staff authentication (std 10.3, j1380; docs/guide/staff-authentication.md)
+    "WEBAUTHN_RP_ID": _env("JUMIN_WEBAUTHN_RP_ID", "localhost"),
+    "WEBAUTHN_RP_NAME": _env("JUMIN_WEBAUTHN_RP_NAME", "住民記録システム"),
+    "WEBAUTHN_ORIGINS": WEBAUTHN_ORIGINS,  # empty: the request's own origin (demo only)
+    # password-only login (no authenticator enrolled) exists in demo mode only; the system
+    # check authn.E001 refuses it in production
+    "PASSWORD_ONLY_LOGIN": not PRODUCTION,
+    "LOGIN_MAX_FAILURES": _env_int("JUMIN_LOGIN_MAX_FAILURES", 5),
+    "LOGIN_LOCK_MINUTES": _env_int("JUMIN_LOGIN_LOCK_MINUTES", 30),
+    "IDLE_TIMEOUT_MINUTES": _env_int("JUMIN_IDLE_TIMEOUT_MINUTES", 15),
     "MUNICIPALITY_CODE": _env("JUMIN_MUNICIPALITY_CODE", "141500"),
     "MUNICIPALITY_NAME": _env("JUMIN_MUNICIPALITY_NAME", "相模原市"),
 }

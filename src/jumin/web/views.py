@@ -8,15 +8,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from jumin.accounts import services as account_services
-from jumin.accounts.actor import Actor
-from jumin.accounts.selectors import terminal_by_id
+from jumin.authn import services as authn
 from jumin.support import services as support_services
+from jumin.web import auth_views as auth_flow
 from jumin.web import review
-from jumin.web.common import set_terminal, web_actor
+from jumin.web.common import web_actor
 from jumin.web.forms import StaffLoginForm
 
 
@@ -37,48 +36,47 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-TERMINAL_COOKIE = "jumin_terminal"
-TERMINAL_COOKIE_AGE = 365 * 24 * 60 * 60
-
-
 class LoginView(auth_views.LoginView):
+    """Step 1: staff ID + password + terminal (``authn.services.password_step``). With an
+    authenticator enrolled the person goes on to the WebAuthn step (``auth_views.verify``);
+    without one only demo mode logs in (password only, said on every page)."""
+
     template_name = "web/login.html"
-    authentication_form = StaffLoginForm
+    authentication_form = StaffLoginForm  # type: ignore[assignment]
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         form = context.get("form")
         chosen = form.data.get("terminal") if form is not None and form.is_bound else None
-        context["selected_terminal"] = str(chosen or self.request.COOKIES.get(TERMINAL_COOKIE, ""))
+        context["selected_terminal"] = str(
+            chosen or self.request.COOKIES.get(auth_flow.TERMINAL_COOKIE, "")
+        )
+        context["password_only_allowed"] = authn.password_only_allowed()
         return context
 
     def form_valid(self, form: StaffLoginForm) -> HttpResponse:  # type: ignore[override]
-        staff = form.get_user()
-        terminal_id = form.cleaned_data.get("terminal")
-        terminal = terminal_by_id(terminal_id) if terminal_id else None
-        account_services.record_login(
-            Actor.of(staff, terminal, "web"), staff_id=staff.staff_id, success=True
+        step = authn.password_step(
+            staff_id=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            terminal_id=form.cleaned_data.get("terminal") or None,
+            remote_addr=str(self.request.META.get("REMOTE_ADDR", "")),
         )
-        response = super().form_valid(form)  # a new session: the terminal goes in after
-        set_terminal(self.request, terminal.pk if terminal is not None else None)
-        if terminal is not None:
-            response.set_cookie(
-                TERMINAL_COOKIE,
-                str(terminal.pk),
-                max_age=TERMINAL_COOKIE_AGE,
-                httponly=True,
-                samesite="Strict",
-                secure=self.request.is_secure(),
-            )
+        if step.refusal or step.staff is None:
+            form.add_error(None, step.refusal or authn.INVALID_LOGIN)
+            return self.render_to_response(self.get_context_data(form=form))
+        if step.needs_webauthn:
+            auth_flow.start_pending(self.request, step.staff, step.terminal, self.get_success_url())
+            return redirect("web:auth_verify")
+        response = redirect(self.get_success_url())
+        auth_flow.complete_login(self.request, response, step.staff, step.terminal, step.factor)
         return response
 
     def form_invalid(self, form: StaffLoginForm) -> HttpResponse:  # type: ignore[override]
-        attempted = str(form.data.get("username", ""))
-        account_services.record_login(
-            Actor.system("web", "anonymous"), staff_id=attempted, success=False
+        authn.login_form_refused(
+            staff_id=str(form.data.get("username", ""))[:64], fields=list(form.errors)
         )
-        return super().form_invalid(form)
+        return super().form_invalid(form)  # type: ignore[arg-type]
 
 
 class LogoutView(auth_views.LogoutView):

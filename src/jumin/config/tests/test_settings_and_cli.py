@@ -32,6 +32,8 @@ def test_production_profile_passes_check_deploy(tmp_path):
         JUMIN_MODE="production",
         JUMIN_SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
         JUMIN_ALLOWED_HOSTS="jumin.example.jp",
+        JUMIN_WEBAUTHN_RP_ID="jumin.example.jp",
+        JUMIN_WEBAUTHN_ORIGINS="https://jumin.example.jp",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

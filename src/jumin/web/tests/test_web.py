@@ -44,7 +44,11 @@ def test_login_success_and_failure_are_logged(client):
         (Outcome.FAILED, None),
         (Outcome.SUCCESS, staff),
     ]
-    assert entries[0].detail == {"staff_id": "clerk01"}
+    assert entries[0].detail == {
+        "staff_id": "clerk01",
+        "reason": "bad_password",
+        "factor": "password",
+    }
 
 
 def test_logout(client):
