@@ -37,11 +37,21 @@ class DemoAccount:
     org_unit: str
     roles: tuple[str, ...]
     purpose: str
+    ward_scope: str = ""  # blank: the whole city
 
 
 ACCOUNTS = (
     DemoAccount(
         "clerk01", "窓口 一郎", "マドグチ イチロウ", "chuo-kumin", ("counter_clerk",), "窓口担当"
+    ),
+    DemoAccount(
+        "midori01",
+        "緑 七海",
+        "ミドリ ナナミ",
+        "midori-kumin",
+        ("counter_clerk",),
+        "窓口担当（緑区の住民のみ）",
+        ward_scope="緑区",
     ),
     DemoAccount("review01", "審査 花子", "シンサ ハナコ", "chuo-kumin", ("reviewer",), "審査担当"),
     DemoAccount("super01", "監督 次郎", "カントク ジロウ", "chuo-kumin", ("supervisor",), "監督者"),
@@ -93,5 +103,6 @@ def setup_demo(actor: Actor) -> list[DemoAccount]:
                 org_unit_code=account.org_unit,
                 role_codes=account.roles,
                 password=DEMO_PASSWORD,
+                ward_scope=account.ward_scope,
             )
     return list(ACCOUNTS)

@@ -1,4 +1,4 @@
-"""jumin staff add|list|deactivate|roles|set-roles"""
+"""jumin staff add|list|deactivate|roles|set-roles|reset-password|apply-scheduled|import-roles"""
 
 from __future__ import annotations
 
@@ -45,6 +45,21 @@ class Command(BaseCommand):
         setr = sub.add_parser("set-roles", help="職員のロールを置き換える")
         setr.add_argument("--staff-id", required=True)
         setr.add_argument("--role", action="append", default=[])
+        reset = sub.add_parser(
+            "reset-password",
+            help="初期パスワードを再発行して表示する（次回ログイン時に本人が変更）",
+        )
+        reset.add_argument("--staff-id", required=True)
+        apply = sub.add_parser(
+            "apply-scheduled",
+            help="適用日が来た職員の予定変更を適用する（毎日 cron・systemd timer で実行）",
+        )
+        apply.add_argument("--date", type=str, help="この日付として適用する（既定: 今日）")
+        imp = sub.add_parser(
+            "import-roles",
+            help="CSV（staff_id,roles,valid_from,valid_until）でロールと有効期間を一括設定する",
+        )
+        imp.add_argument("file", help="CSV ファイル（UTF-8）。- は標準入力")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         actor = Actor.system("cli")
@@ -66,6 +81,7 @@ class Command(BaseCommand):
                     password=password,
                     valid_from=_date(opts["valid_from"]) if opts["valid_from"] else None,
                     valid_until=_date(opts["valid_until"]) if opts["valid_until"] else None,
+                    must_change_password=generated,
                 )
             )
             self.stdout.write(f"職員を登録しました: {staff.staff_id} {staff.name}")
@@ -77,8 +93,9 @@ class Command(BaseCommand):
             for row in selectors.staff_list():
                 roles = ",".join(r.code for r in row.roles.all())
                 state = "有効" if row.is_active else "無効"
+                ward = row.ward_scope or "市全域"
                 self.stdout.write(
-                    f"{row.staff_id}\t{row.name}\t{row.org_unit.code}\t{roles}\t{state}"
+                    f"{row.staff_id}\t{row.name}\t{row.org_unit.code}\t{roles}\t{state}\t{ward}"
                 )
         elif action == "roles":
             for role in selectors.role_list():
@@ -95,3 +112,31 @@ class Command(BaseCommand):
                 )
             )
             self.stdout.write(f"ロールを変更しました: {staff.staff_id}")
+        elif action == "reset-password":
+            password = run_service(
+                lambda: services.reset_password(actor, staff_id=opts["staff_id"])
+            )
+            self.stdout.write(
+                f"初期パスワード: {password}  （本人に安全な方法で伝えてください。"
+                "次回ログイン時に変更が必要です）"
+            )
+        elif action == "apply-scheduled":
+            batch = Actor.system("batch")
+            today = _date(opts["date"]) if opts["date"] else None
+            applied = run_service(lambda: services.apply_scheduled_changes(batch, today=today))
+            self.stdout.write(f"予定変更を{len(applied)}件適用しました。")
+        elif action == "import-roles":
+            text = self._read(opts["file"])
+            count = run_service(lambda: services.import_roles(actor, text))
+            self.stdout.write(f"{count}人のロールと有効期間を設定しました。")
+
+    def _read(self, name: str) -> str:
+        if name == "-":
+            return sys.stdin.read()
+        try:
+            with open(name, encoding="utf-8-sig", newline="") as handle:
+                return handle.read()
+        except OSError as exc:
+            raise CommandError(f"ファイルを読めません: {name}（{exc.strerror}）") from exc
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"ファイルが UTF-8 ではありません: {name}") from exc

@@ -21,6 +21,12 @@ class Command(BaseCommand):
         add.add_argument("--location", required=True)
         add.add_argument("--org-unit", required=True)
         add.add_argument("--off-premises", action="store_true", help="庁舎外の端末")
+        add.add_argument(
+            "--network",
+            action="append",
+            default=[],
+            help="接続元アドレス範囲（CIDR、複数可。省略時は制限なし）",
+        )
         sub.add_parser("list")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -32,10 +38,15 @@ class Command(BaseCommand):
                     location=opts["location"],
                     org_unit_code=opts["org_unit"],
                     on_premises=not opts["off_premises"],
+                    allowed_networks=opts["network"],
                 )
             )
             self.stdout.write(f"端末を登録しました: {terminal.name}")
         else:
             for t in selectors.terminal_list():
                 where = "庁舎内" if t.on_premises else "庁舎外"
-                self.stdout.write(f"{t.name}\t{t.location}\t{t.org_unit.code}\t{where}")
+                networks = ",".join(t.allowed_networks) or "制限なし"
+                state = "" if t.is_active else "\t使用停止"
+                self.stdout.write(
+                    f"{t.name}\t{t.location}\t{t.org_unit.code}\t{where}\t{networks}{state}"
+                )
