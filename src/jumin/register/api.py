@@ -48,6 +48,7 @@ from jumin.register.schemas import (
     ResidentOut,
     RevealIn,
     change_out,
+    redact,
     snapshot_out,
     staff_ref,
 )
@@ -110,7 +111,7 @@ def _add_draft_route(spec: ProcedureSpec) -> None:
             acknowledged=list(payload.acknowledged),
             idempotency_key=idempotency_key or None,
         )
-        return change_out(change)  # the only response model: 201
+        return change_out(change, reads.hidden_items(actor))  # the only response model: 201
 
     # Annotations set here, not in the signature: the body type is made per procedure.
     view.__annotations__ = {
@@ -148,7 +149,9 @@ _DRAFT_READERS = reviews.DRAFT_READERS
 @requires(Perm.RESIDENT_READ, any_of=_DRAFT_READERS)
 def drafts(request: HttpRequest) -> list[dict[str, Any]]:
     """Drafts waiting for review (仮登録一覧, std 4.0.8 j530), oldest first."""
-    return [change_out(c) for c in reviews.list_drafts(actor_from_request(request))]
+    actor = actor_from_request(request)
+    hidden = reads.hidden_items(actor)
+    return [change_out(c, hidden) for c in reviews.list_drafts(actor)]
 
 
 def _change(change_id: int) -> Any:
@@ -167,12 +170,18 @@ def _change(change_id: int) -> Any:
 @requires(Perm.RESIDENT_READ, any_of=_DRAFT_READERS)
 def change_detail(request: HttpRequest, change_id: int) -> dict[str, Any]:
     """The change with, per person, the record before (at ``base_history_no``) and after."""
-    read = reviews.get_change(actor_from_request(request), change_id)
+    actor = actor_from_request(request)
+    read = reviews.get_change(actor, change_id)
     if read is None:
         raise Http404(f"異動 {change_id} はありません。")
-    out = change_out(read.change)
+    hidden = reads.hidden_items(actor)  # std 10.4 (j1390): before and after alike
+    out = change_out(read.change, hidden)
     out["persons"] = [
-        summary | {"before": person.before, "after": snapshot_out(person.after)}
+        summary
+        | {
+            "before": redact(person.before, hidden),
+            "after": redact(snapshot_out(person.after), hidden),
+        }
         for person, summary in zip(read.persons, out["persons"], strict=True)
     ]
     return out
@@ -189,7 +198,7 @@ def commit(request: HttpRequest, change_id: int, payload: CommitIn | None = None
     """Commit a draft (本登録, std 4.0.8 j530): a reviewer other than its author."""
     version = payload.version if payload is not None else None
     change = services.commit_change(actor_from_request(request), change_id, version=version)
-    return change_out(change)
+    return change_out(change, reads.hidden_items(actor_from_request(request)))
 
 
 @router.post(
@@ -202,7 +211,7 @@ def commit(request: HttpRequest, change_id: int, payload: CommitIn | None = None
 def reject(request: HttpRequest, change_id: int, payload: RejectIn) -> Any:
     """Return a draft to its author with a reason; nothing reaches the register."""
     change = services.reject_change(actor_from_request(request), change_id, reason=payload.reason)
-    return change_out(change)
+    return change_out(change, reads.hidden_items(actor_from_request(request)))
 
 
 @router.post(
@@ -215,7 +224,7 @@ def reject(request: HttpRequest, change_id: int, payload: RejectIn) -> Any:
 def withdraw(request: HttpRequest, change_id: int) -> Any:
     """The author withdraws their own draft."""
     change = services.withdraw_change(actor_from_request(request), change_id)
-    return change_out(change)
+    return change_out(change, reads.hidden_items(actor_from_request(request)))
 
 
 @router.post(
@@ -261,7 +270,7 @@ def resident(request: HttpRequest, atena_no: str, as_of: dt.date | None = None) 
         "moving_out_on": view.moving_out_on,
         "moving_out_to": view.moving_out_to,
         "support_protected": view.support_protected,
-        "record": view.record,
+        "record": redact(view.record, view.hidden),
     }
 
 
@@ -273,8 +282,11 @@ def resident(request: HttpRequest, atena_no: str, as_of: dt.date | None = None) 
 )
 @requires(Perm.RESIDENT_READ)
 def resident_history(request: HttpRequest, atena_no: str) -> Any:
-    """Every history row of the person, oldest first (std 2.2.1 j350, 1.2.1 j200)."""
-    return reads.get_history(actor_from_request(request), atena_no)
+    """Every history row of the person, oldest first (std 2.2.1 j350, 1.2.1 j200). The items
+    of std 10.4 the caller may not see are null in every row."""
+    actor = actor_from_request(request)
+    hidden = reads.hidden_items(actor)
+    return [redact(row, hidden) for row in reads.get_history(actor, atena_no)]
 
 
 @router.get(
@@ -291,9 +303,8 @@ def household(request: HttpRequest, household_no: str, as_of: dt.date | None = N
     members = []
     for record in view.members:
         marker = view.moving_out.get(record.atena_no)
-        members.append(
-            MarkedRecord(record, marker.on if marker else None, marker.to if marker else None)
-        )
+        marked = MarkedRecord(record, marker.on if marker else None, marker.to if marker else None)
+        members.append(redact(marked, view.hidden))
     return {"household_no": view.household_no, "as_of": view.as_of, "members": members}
 
 

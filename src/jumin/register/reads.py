@@ -6,6 +6,12 @@ the function, which persons (``targets``) and whether the 個人番号 was shown
 (``my_number_accessed``). Only committed data is read: ``Resident`` and ``ResidentHistory``
 are written when a change is committed, never by a draft (std 4.0.8, j530).
 
+std 10.4 (j1390): :func:`hidden_items` names the items a reader may not see (本籍・筆頭者,
+住民票コード, 在留資格等; :data:`ITEM_PERMISSIONS`); the views carry it (``hidden``) and every
+screen and API response leaves those items out. The records themselves are not redacted: a
+certificate prints what its request asks for. Staff limited to a ward (``Staff.ward_scope``)
+read only persons whose address is in it; other reads are refused and the refusal logged.
+
 "As of date D" follows ADR 0002: the latest snapshot of the person with ``occurred_on ≤ D``,
 by ``history_no``, among changes not cancelled by a committed 異動の取消し (and a removal by
 転出 in force from its ``removed_on``: ``status.in_force_q``).
@@ -22,15 +28,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from jumin.accounts.actor import Actor
 from jumin.accounts.permissions import Perm
 from jumin.accounts.services import authorize
 from jumin.audit import services as audit
-from jumin.audit.models import Category
+from jumin.audit.models import Category, Outcome
 from jumin.core.errors import CoreError
 from jumin.core.findings import FindingsError, error
 from jumin.core.identifiers import is_valid_my_number
@@ -43,6 +51,7 @@ from jumin.register.models import (
     ResidentHistory,
     ResidentRecord,
 )
+from jumin.register.search import in_ward, ward_scope
 from jumin.register.status import MovingOut
 from jumin.support import selectors as support_selectors
 from jumin.support import services as support_services
@@ -71,6 +80,9 @@ class ResidentView:
     """支援措置対象 (std 2.2.4 j380): the person is protected by a support measure; read by
     staff with ``SUPPORT_MEASURE_READ`` or within a request the gate cleared (others are
     refused by the gate)."""
+    hidden: frozenset[str] = frozenset()
+    """Items the reader may not see (std 10.4, j1390; :func:`hidden_items`): a screen or an
+    API response leaves them out."""
 
     @property
     def atena_no(self) -> str:
@@ -100,6 +112,8 @@ class HouseholdView:
     removed: frozenset[str] = frozenset()
     support_protected: frozenset[str] = frozenset()
     """The members protected by a support measure (std 2.2.4), by 宛名番号."""
+    hidden: frozenset[str] = frozenset()
+    """Items the reader may not see (std 10.4, j1390; :func:`hidden_items`)."""
 
     @property
     def head(self) -> Resident | ResidentHistory | None:
@@ -139,7 +153,58 @@ def _not_yet_recorded(atena_no: str, day: dt.date) -> FindingsError:
     )
 
 
-# --------------------------------------------------------------------------- as of
+# --------------------------------------------------------------------------- std 10.4
+
+ITEM_PERMISSIONS: dict[str, Perm] = {
+    # 戸籍の表示
+    "honseki": Perm.HONSEKI_READ,
+    "koseki_head": Perm.HONSEKI_READ,
+    # 住民票コード
+    "juminhyo_code": Perm.JUMINHYO_CODE_READ,
+    # 在留資格等 (the items of 法第30条の45 that describe the stay)
+    "nationality": Perm.RESIDENCE_STATUS_READ,
+    "foreign_category": Perm.RESIDENCE_STATUS_READ,
+    "residence_status": Perm.RESIDENCE_STATUS_READ,
+    "period_of_stay": Perm.RESIDENCE_STATUS_READ,
+    "stay_expires_on": Perm.RESIDENCE_STATUS_READ,
+    "residence_card_no": Perm.RESIDENCE_STATUS_READ,
+}
+"""std 10.4 (j1390): the items of a record shown only to staff holding the permission
+(「戸籍の表示」「住民票コード」「在留資格等」). The 個人番号 has its own rule (invariant 6): shown
+masked to every reader, revealed on request to staff with ``MY_NUMBER_READ``."""
+
+
+def hidden_items(actor: Actor) -> frozenset[str]:
+    """The record items ``actor`` may not see: every screen, API response and export leaves
+    them out (absent, not blank — a blank would read as "not recorded")."""
+    return frozenset(name for name, perm in ITEM_PERMISSIONS.items() if not actor.can(perm))
+
+
+# --------------------------------------------------------------------------- ward scope
+
+
+def _ward_gate(actor: Actor, records: Sequence[ResidentRecord], function: str) -> None:
+    """Staff limited to a ward (``Staff.ward_scope``) read only persons whose address is in
+    it; a read of anyone else is refused and the refusal logged."""
+    ward = ward_scope(actor)
+    if not ward:
+        return
+    outside = sorted({r.atena_no for r in records if not in_ward(r.address_code, ward)})
+    if not outside:
+        return
+    with transaction.atomic():
+        audit.record(
+            actor,
+            category=Category.EVENT,
+            function=function,
+            outcome=Outcome.DENIED,
+            targets=outside,
+            detail={"ward_scope": ward, "reason": "outside_ward"},
+        )
+    raise PermissionDenied(
+        f"担当区（{ward}）の外に住所がある住民のため表示できません。"
+        "担当区の職員に照会を依頼してください。"
+    )
 
 
 # --------------------------------------------------------------------------- 支援措置
@@ -179,6 +244,7 @@ def get_resident(
     resident = Resident.objects.filter(atena_no=atena_no).first()
     if resident is None:
         raise _unknown_resident(atena_no)
+    _ward_gate(actor, [resident], READ_FUNCTION)
     protected = bool(_support_gate(actor, [atena_no], READ_FUNCTION, clearance))
     day = as_of or status.today()
     record: Resident | ResidentHistory = resident
@@ -200,6 +266,7 @@ def get_resident(
         history_no=record.history_no,
         moving_out=_marker(resident, record, day),
         support_protected=protected,
+        hidden=hidden_items(actor),
     )
     audit.record(
         actor,
@@ -245,6 +312,7 @@ def get_history(
     )
     if not rows:
         raise _unknown_resident(atena_no)
+    _ward_gate(actor, [rows[-1]], HISTORY_FUNCTION)
     if getattr(rows[0], "support_protected", False):  # 支援措置 (the same query, no extra one)
         _support_gate(actor, [atena_no], HISTORY_FUNCTION, clearance)
     audit.record(
@@ -339,6 +407,8 @@ def get_household(
     shown = _order(members)
     if include_removed:
         shown += sorted(removed, key=lambda m: (m.removed_on or dt.date.min, m.atena_no))
+    # the members living there decide (a removed member's last address may lie elsewhere)
+    _ward_gate(actor, members or shown, HOUSEHOLD_FUNCTION)
     protected = _support_gate(actor, [m.atena_no for m in shown], HOUSEHOLD_FUNCTION, clearance)
     view = HouseholdView(
         household_no=household_no,
@@ -347,6 +417,7 @@ def get_household(
         moving_out=markers,
         removed=frozenset(m.atena_no for m in removed) if include_removed else frozenset(),
         support_protected=protected,
+        hidden=hidden_items(actor),
     )
     audit.record(
         actor,
@@ -433,6 +504,7 @@ def reveal_my_number(actor: Actor, atena_no: str, *, reason: str) -> str:
     resident = Resident.objects.select_related("my_number").filter(atena_no=atena_no).first()
     if resident is None:
         raise _unknown_resident(atena_no)
+    _ward_gate(actor, [resident], MY_NUMBER_FUNCTION)
     if resident.my_number is None:
         raise FindingsError(
             [
@@ -458,10 +530,12 @@ def reveal_my_number(actor: Actor, atena_no: str, *, reason: str) -> str:
 
 
 __all__ = [
+    "ITEM_PERMISSIONS",
     "HouseholdView",
     "ResidentView",
     "get_history",
     "get_household",
     "get_resident",
+    "hidden_items",
     "reveal_my_number",
 ]

@@ -2,7 +2,9 @@
 
 A resident record leaves the API through ``RecordOut``: every item of the 住民票 except the
 個人番号 (invariant 6 — only ``POST /residents/{atena_no}/my-number`` shows it, to staff with
-the permission, with a reason, logged) and the internal search keys.
+the permission, with a reason, logged) and the internal search keys. The items of std 10.4
+(j1390) — 本籍・筆頭者, 住民票コード, 在留資格等 — are ``null`` for staff without the
+permission to see them (``jumin.register.reads.ITEM_PERMISSIONS``; :func:`redact`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,70 @@ from jumin.register.models import (
 from jumin.register.records import SEARCH_KEY_FIELDS, blank_snapshot
 
 _HIDDEN = ["id", "my_number", *SEARCH_KEY_FIELDS]
+
+_NULL_WITHOUT = "（「{perm}」の権限がない職員には null）"
+_HONSEKI = "戸籍の表示"
+_CODE = "住民票コードの表示"
+_STAY = "在留資格等の表示"
+
+
+class RestrictedItems(Schema):
+    """The items of a record shown per user (std 10.4, j1390): ``null`` when the caller may
+    not see them, whatever the record holds."""
+
+    honseki: str | None = Field(None, description="本籍" + _NULL_WITHOUT.format(perm=_HONSEKI))
+    koseki_head: str | None = Field(
+        None, description="筆頭者" + _NULL_WITHOUT.format(perm=_HONSEKI)
+    )
+    juminhyo_code: str | None = Field(
+        None, description="住民票コード" + _NULL_WITHOUT.format(perm=_CODE)
+    )
+    nationality: str | None = Field(
+        None, description="国籍・地域" + _NULL_WITHOUT.format(perm=_STAY)
+    )
+    foreign_category: str | None = Field(
+        None, description="法第30条の45の区分" + _NULL_WITHOUT.format(perm=_STAY)
+    )
+    residence_status: str | None = Field(
+        None, description="在留資格" + _NULL_WITHOUT.format(perm=_STAY)
+    )
+    period_of_stay: str | None = Field(
+        None, description="在留期間" + _NULL_WITHOUT.format(perm=_STAY)
+    )
+    stay_expires_on: dt.date | None = Field(
+        None, description="在留期間の満了の日" + _NULL_WITHOUT.format(perm=_STAY)
+    )
+    residence_card_no: str | None = Field(
+        None, description="在留カード等の番号" + _NULL_WITHOUT.format(perm=_STAY)
+    )
+
+
+_RESTRICTED = list(RestrictedItems.model_fields)
+
+
+class Redacted:
+    """A record read by a schema with the items ``hidden`` from the reader as ``None``."""
+
+    def __init__(self, record: Any, hidden: frozenset[str]):
+        self._record = record
+        self._hidden = hidden
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._hidden:
+            return None
+        return getattr(self._record, name)
+
+
+def redact(record: Any, hidden: frozenset[str]) -> Any:
+    """``record`` (a model, a ``MarkedRecord`` or a snapshot dict) with the ``hidden`` items
+    (std 10.4) as ``None``."""
+    if not hidden or record is None:
+        return record
+    if isinstance(record, dict):
+        return {k: (None if k in hidden else v) for k, v in record.items()}
+    return Redacted(record, hidden)
+
+
 _SEX = dict(Sex.choices)
 _STATUS = dict(ResidentStatus.choices)
 _TYPE = dict(ResidentType.choices)
@@ -52,8 +118,9 @@ def _name(obj: Any) -> str:
     return str(_get(obj, "name_alphabet") or "")
 
 
-class RecordOut(ModelSchema):
-    """住民票の記載事項（個人番号は含みません。``my_number_recorded`` は記載の有無のみ）。"""
+class RecordOut(RestrictedItems, ModelSchema):
+    """住民票の記載事項（個人番号は含みません。``my_number_recorded`` は記載の有無のみ）。
+    本籍・筆頭者、住民票コード、在留資格等は、表示の権限がない職員には null です（std 10.4）。"""
 
     name: str = Field("", description="氏名（表示用）")
     sex_label: str = Field("", description="性別（表示用）")
@@ -64,7 +131,7 @@ class RecordOut(ModelSchema):
 
     class Meta:
         model = Resident
-        exclude: ClassVar[list[str]] = [*_HIDDEN, "updated_at", "history_no"]
+        exclude: ClassVar[list[str]] = [*_HIDDEN, *_RESTRICTED, "updated_at", "history_no"]
 
     @staticmethod
     def resolve_name(obj: Any) -> str:
@@ -107,8 +174,9 @@ def staff_ref(staff: Any) -> dict[str, str] | None:
     return {"staff_id": staff.staff_id, "name": staff.name}
 
 
-class HistoryOut(ModelSchema):
-    """異動履歴の1行（std 1.2.1 j200）: その異動の後の記載事項全体と、異動の記録。"""
+class HistoryOut(RestrictedItems, ModelSchema):
+    """異動履歴の1行（std 1.2.1 j200）: その異動の後の記載事項全体と、異動の記録。
+    本籍・筆頭者、住民票コード、在留資格等は、表示の権限がない職員には null です（std 10.4）。"""
 
     name: str = ""
     change_reason_label: str = ""
@@ -120,7 +188,14 @@ class HistoryOut(ModelSchema):
 
     class Meta:
         model = ResidentHistory
-        exclude: ClassVar[list[str]] = [*_HIDDEN, "change", "operator", "reviewer", "terminal"]
+        exclude: ClassVar[list[str]] = [
+            *_HIDDEN,
+            *_RESTRICTED,
+            "change",
+            "operator",
+            "reviewer",
+            "terminal",
+        ]
 
     @staticmethod
     def resolve_name(obj: Any) -> str:
@@ -174,7 +249,7 @@ class HouseholdMemberOut(RecordOut):
 
     class Meta:
         model = Resident
-        exclude: ClassVar[list[str]] = [*_HIDDEN, "updated_at", "history_no"]
+        exclude: ClassVar[list[str]] = [*_HIDDEN, *_RESTRICTED, "updated_at", "history_no"]
 
 
 class MarkedRecord:
@@ -265,8 +340,17 @@ def procedure_label(name: str) -> str:
     return spec.label if spec is not None else name
 
 
-def change_out(change: Change) -> dict[str, Any]:
-    """A change as ``ChangeOut`` reads it."""
+def _summary(summary: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+    """A change's summary with the before/after of ``hidden`` items (std 10.4) as None."""
+    items = summary.get("items")
+    if not hidden or not isinstance(items, dict) or not hidden.intersection(items):
+        return summary
+    return summary | {"items": {k: (None if k in hidden else v) for k, v in items.items()}}
+
+
+def change_out(change: Change, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A change as ``ChangeOut`` reads it; ``hidden``: the items of std 10.4 the reader may
+    not see (their before/after in ``summary.items`` are null)."""
     persons = change.payload.get("persons", [])
     return {
         "id": change.pk,
@@ -286,7 +370,7 @@ def change_out(change: Change) -> dict[str, Any]:
             }
             for p in persons
         ],
-        "summary": change.payload.get("summary", {}),
+        "summary": _summary(change.payload.get("summary", {}), hidden),
         "findings": change.findings,
         "acknowledged": change.acknowledged,
         "created_by": staff_ref(change.created_by),

@@ -19,6 +19,10 @@ address, 方書 nor destination, and a search by address (住所, 住所コー�
 persons out altogether — otherwise the match itself would confirm where they live. Their
 person and household screens refuse such staff (``jumin.register.reads``).
 
+Staff limited to a ward (``Staff.ward_scope``, std 10.3 j1380 利用範囲) find only residents
+whose address is in it, whatever the criteria; criteria on an item of std 10.4 (j1390) —
+住民票コード, 在留カード等の番号, or "this item is empty" — need the permission to see the item.
+
 Every search is one logged read (DESIGN invariant 5: the criteria *names* and the count, never
 their values nor a 個人番号) and one row of the searcher's own history (std 2.1.1), where a
 個人番号 is stored as ``***``.
@@ -286,7 +290,20 @@ def search_residents(actor: Actor, criteria: SearchCriteria) -> SearchResult:
     with the persons returned and saves the criteria to the searcher's history."""
     authorize(actor, Perm.RESIDENT_SEARCH, FUNCTION)
     keys = criteria.used_keys()
+    _authorize_items(actor, criteria)
     findings = Findings()
+    scope = ward_scope(actor)
+    if scope and criteria.ward is not None and criteria.ward != scope:
+        raise FindingsError(
+            [
+                error(
+                    "search.outside_ward",
+                    f"担当区（{scope}）以外の区は検索できません。",
+                    field="ward",
+                    remedy=f"区を「{scope}」にするか、指定をはずして検索してください。",
+                )
+            ]
+        )
     if not keys:
         findings.add(
             error(
@@ -302,6 +319,10 @@ def search_residents(actor: Actor, criteria: SearchCriteria) -> SearchResult:
     if findings:
         raise FindingsError(findings)
     qs = _queryset(criteria, terms, day)
+    if scope:
+        # forced, whatever the criteria: staff limited to a ward find only its residents
+        prefix = WARDS.get(scope)
+        qs = qs.filter(_prefix_q("address_code", prefix)) if prefix else qs.none()
     sees_support = actor.can(Perm.SUPPORT_MEASURE_READ)
     if not sees_support and _ADDRESS_CRITERIA.intersection(keys):
         qs = qs.exclude(atena_no__in=support_selectors.protected_atena_nos())
@@ -323,12 +344,14 @@ def search_residents(actor: Actor, criteria: SearchCriteria) -> SearchResult:
             category=Category.INQUIRY,
             function=FUNCTION,
             targets=[r.atena_no for r in rows],
+            my_number_accessed="my_number" in keys,  # std 10.2: 個人番号へのアクセス有無
             detail={
                 "criteria": keys,
                 "kana_mode": criteria.kana_mode,
                 "name_mode": criteria.name_mode,
                 "status": criteria.status,
                 "ward": criteria.ward or "",
+                **({"ward_scope": scope} if scope else {}),
                 "include_history": criteria.include_history,
                 "count": total,
                 "returned": len(rows),
@@ -337,6 +360,27 @@ def search_residents(actor: Actor, criteria: SearchCriteria) -> SearchResult:
         )
         _remember(actor, criteria, total)
     return SearchResult(rows=rows, total=total, truncated=more)
+
+
+# std 10.4 (j1390): searching by an item (or by its being empty) tells about it, so only
+# staff allowed to see the item may use it as a criterion.
+_ITEM_CRITERIA: dict[str, Perm] = {
+    "juminhyo_code": Perm.JUMINHYO_CODE_READ,
+    "residence_card_no": Perm.RESIDENCE_STATUS_READ,
+}
+
+
+def allowed_criteria(actor: Actor) -> frozenset[str]:
+    """The item criteria (and ``empty_fields`` values) of :data:`_ITEM_CRITERIA` that
+    ``actor`` may use; the others are refused (logged) by :func:`search_residents`."""
+    return frozenset(name for name, perm in _ITEM_CRITERIA.items() if actor.can(perm))
+
+
+def _authorize_items(actor: Actor, criteria: SearchCriteria) -> None:
+    used = {k for k in _ITEM_CRITERIA if getattr(criteria, k) is not None}
+    used |= {k for k in criteria.empty_fields if k in _ITEM_CRITERIA}
+    for name in sorted(used):
+        authorize(actor, _ITEM_CRITERIA[name], FUNCTION)
 
 
 def search_history(actor: Actor, limit: int = 20) -> list[SearchHistory]:
@@ -350,9 +394,26 @@ def search_history(actor: Actor, limit: int = 20) -> list[SearchHistory]:
     )
 
 
+def ward_scope(actor: Actor) -> str:
+    """The ward a member of staff is limited to (``Staff.ward_scope``; "" = the whole city).
+    Unlike :func:`default_ward`, a limit: searches and reads outside it are refused."""
+    if actor.staff is None:
+        return ""
+    return actor.staff.ward_scope or ""
+
+
+def in_ward(address_code: str, ward: str) -> bool:
+    """Whether a 住所コード lies in ``ward`` (an unknown ward holds nobody: fail closed)."""
+    prefix = WARDS.get(ward)
+    return prefix is not None and (address_code or "").startswith(prefix)
+
+
 def default_ward(actor: Actor) -> str | None:
     """The ward a 区役所 member of staff searches by default (std 2.1.3: 操作者の所属により管轄区を
-    自動判定): the ward named by the terminal's or the staff member's org unit (or a parent)."""
+    自動判定): the ward they are limited to, else the ward named by the terminal's or the
+    staff member's org unit (or a parent)."""
+    if scope := ward_scope(actor):
+        return scope
     units = []
     if actor.terminal is not None:
         units.append(actor.terminal.org_unit)
@@ -943,8 +1004,11 @@ __all__ = [
     "SearchCriteria",
     "SearchResult",
     "SearchRow",
+    "allowed_criteria",
     "birth_period",
     "default_ward",
+    "in_ward",
     "search_history",
     "search_residents",
+    "ward_scope",
 ]

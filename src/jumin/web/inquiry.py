@@ -178,6 +178,26 @@ _LABELS: dict[str, str] = {d["name"]: d["label"] for d in [*_MAIN, *_MORE]} | {
 KNOWN_FIELDS = [name for name in _LABELS if name not in ("limit", "offset")]
 
 
+# Criteria subject to std 10.4 (j1390), also offered as "empty" boxes.
+_ITEM_CRITERIA = frozenset({"juminhyo_code", "residence_card_no"})
+
+
+def _visible_specs(
+    specs: list[dict[str, Any]], allowed: frozenset[str], scope: str
+) -> list[dict[str, Any]]:
+    """The form as this member of staff may use it: std 10.4 (j1390) items they may not see
+    are no criteria (``register_search.allowed_criteria``); a ward-limited member of staff
+    chooses only their ward (``ward_scope``)."""
+    out = []
+    for spec in specs:
+        if spec["name"] in _ITEM_CRITERIA and spec["name"] not in allowed:
+            continue
+        if spec["name"] == "ward" and scope:
+            spec = {**spec, "options": [(scope, scope)]}
+        out.append(spec)
+    return out
+
+
 def _fields(
     specs: list[dict[str, Any]], values: dict[str, Any], placed: PlacedFindings
 ) -> list[FormField]:
@@ -399,8 +419,10 @@ def search(request: HttpRequest) -> HttpResponse:
             except FindingsError as exc:
                 findings = exc.findings
     placed = place(findings, KNOWN_FIELDS)
-    main_fields = _fields(_MAIN, values, placed)
-    more_fields = _fields(_MORE, values, placed)
+    allowed = register_search.allowed_criteria(actor)
+    scope = register_search.ward_scope(actor)
+    main_fields = _fields(_visible_specs(_MAIN, allowed, scope), values, placed)
+    more_fields = _fields(_visible_specs(_MORE, allowed, scope), values, placed)
     more_open = any(
         f.errors or f.value or (f.kind == "checkbox" and not f.checked) for f in more_fields
     )
@@ -420,7 +442,9 @@ def search(request: HttpRequest) -> HttpResponse:
         "more_fields": more_fields,
         "more_open": more_open,
         "empty_fields": [
-            (value, label, value in values["empty_fields"]) for value, label in EMPTY_FIELDS
+            (value, label, value in values["empty_fields"])
+            for value, label in EMPTY_FIELDS
+            if value not in _ITEM_CRITERIA or value in allowed
         ],
         "empty_errors": placed.for_field("empty_fields"),
         "placed": placed,
@@ -521,10 +545,16 @@ def _shown_value(record: Any, item: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _diff(before: Any, after: Any) -> tuple[list[ItemChange], set[str]]:
+def _diff(
+    before: Any, after: Any, hidden: frozenset[str] = frozenset()
+) -> tuple[list[ItemChange], set[str]]:
+    """What changed from ``before`` to ``after``; ``hidden`` items (std 10.4) are left out —
+    not even "changed" is said of them."""
     changes: list[ItemChange] = []
     names: set[str] = set()
     for item in _items(after):
+        if item.name in hidden:
+            continue
         if getattr(before, item.attname) == getattr(after, item.attname) and (
             item.name != "birth_date" or before.birth_date_text == after.birth_date_text
         ):
@@ -540,7 +570,9 @@ def _diff(before: Any, after: Any) -> tuple[list[ItemChange], set[str]]:
     return changes, names
 
 
-def _history_lines(rows: list[Any], shown_no: int) -> tuple[list[HistoryLine], set[str]]:
+def _history_lines(
+    rows: list[Any], shown_no: int, hidden: frozenset[str] = frozenset()
+) -> tuple[list[HistoryLine], set[str]]:
     """Each history row with what changed against the row before it; and the items the
     displayed row changed (highlighted in the record)."""
     lines: list[HistoryLine] = []
@@ -550,7 +582,7 @@ def _history_lines(rows: list[Any], shown_no: int) -> tuple[list[HistoryLine], s
         changes: list[ItemChange] = []
         names: set[str] = set()
         if previous is not None:
-            changes, names = _diff(previous, row)
+            changes, names = _diff(previous, row, hidden)
         if row.history_no == shown_no:
             changed_now = names
         lines.append(
@@ -645,7 +677,7 @@ def _person_page(
             return _unknown(request, again.findings, "住民記録がありません")
     history = reads.get_history(actor, atena_no)
     record = view.record
-    lines, changed = _history_lines(history, view.history_no)
+    lines, changed = _history_lines(history, view.history_no, view.hidden)
     placed = place(reveal_findings or [], ["reason"])
     reason_errors = placed.for_field("reason")
     keep_reason = not any(f.code == "my_number.reason_contains_number" for f in reason_errors)
@@ -666,6 +698,7 @@ def _person_page(
         "history_count": len(lines),
         "shown_line": shown_line,
         "changed": changed,
+        "hidden": view.hidden,
         "lock": services.active_lock(atena_no),
         "can_reveal": actor.can(Perm.MY_NUMBER_READ),
         "reason": reason if keep_reason else "",

@@ -444,7 +444,8 @@ def test_my_number_search_is_exact_and_never_kept_in_clear(clerk):
     entry = OperationLogEntry.objects.filter(function="住民検索").order_by("-seq").first()
     assert entry.detail["criteria"] == ["my_number"]
     assert entry.targets == [resident.atena_no]
-    assert entry.my_number_accessed is False
+    # std 10.2 (j1370): 個人番号へのアクセス有無 — a search by the number uses it
+    assert entry.my_number_accessed is True
     for row in [*SearchHistory.objects.all(), *OperationLogEntry.objects.all()]:
         dumped = json.dumps(getattr(row, "criteria", None) or row.detail, ensure_ascii=False)
         assert MY_NUMBER not in dumped
