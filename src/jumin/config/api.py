@@ -385,6 +385,9 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unexpected error in %s %s", request.method, request.path)
+    from jumin.audit.events import record_error
+
+    record_error(request, exc)  # エラーログ (std 10.2): class and route only
     return problem(
         request,
         500,

@@ -79,6 +79,22 @@ class DraftPlan:
     new_households: list[str] = field(default_factory=list)
 
 
+# std 10.2 (j1370) 異動入力: 履歴追加 / 履歴修正 / 履歴削除, for the draft (仮登録) and the
+# commit (本登録) alike. Corrections amend a history; a cancellation takes one back.
+AMEND_PROCEDURES = frozenset(
+    {"ex_officio_amendment", "minor_correction", "clerical_error_correction"}
+)
+DELETE_PROCEDURES = frozenset({"change_cancellation"})
+
+
+def change_category(procedure: str) -> Category:
+    if procedure in DELETE_PROCEDURES:
+        return Category.CHANGE_DELETE
+    if procedure in AMEND_PROCEDURES:
+        return Category.CHANGE_AMEND
+    return Category.CHANGE_ADD
+
+
 def _household_fingerprint(plan_persons: Sequence[PersonPlan]) -> dict[str, list[list[Any]]]:
     """The committed members (宛名番号, 履歴番号) of every household the change touches, so
     that a commit can tell whether another change reached one of them since the draft."""
@@ -306,7 +322,7 @@ def save_draft(
             )
             audit.record(
                 actor,
-                category=Category.CHANGE_ADD,
+                category=change_category(plan.procedure),
                 function=f"異動の仮登録（{plan.change_reason.label}）",
                 screen=plan.procedure,
                 targets=[p.atena_no for p in plan.persons],
@@ -556,7 +572,7 @@ def _apply(actor: Actor, change: Change) -> None:
         )
     audit.record(
         actor,
-        category=Category.CHANGE_ADD,
+        category=change_category(change.procedure),
         function=f"異動の本登録（{reason.label}）",
         screen=change.procedure,
         targets=atena_nos,

@@ -28,5 +28,8 @@ urlpatterns = [
     path("support/", include("jumin.web.support_urls")),
     path("cs/", include("jumin.web.cs_urls")),  # 住基ネット（CS） (std 7.1.1)  # 支援措置 (std 3.4)
     path("certificates/", include("jumin.web.certificate_urls")),  # 証明書 (std 5)
+    path("audit/", include("jumin.web.audit_urls")),  # 操作ログ (std 10.2)
+    path("auth/", include("jumin.web.auth_urls")),  # 職員認証 (std 10.3)
+    path("admin/", include("jumin.web.admin_urls")),  # 職員・権限の管理 (std 10.3)
     path("verify/", include(certificate_urls.verify_urlpatterns)),  # 証明書の検証（公開）
 ]
