@@ -9,9 +9,10 @@ jumin import DIR --operator ID     validate and load a register (CSV layout), al
 jumin register verify              rebuild the current view from history and compare
 jumin keys init|status|rotate      the 個人番号 encryption keys
 jumin codes load FILE|status       the pool of unused 住民票コード
-jumin staff add|list|deactivate    staff accounts
+jumin staff add|list|deactivate|apply-scheduled|import-roles|reset-password   staff
+jumin authn enrol-link|list|revoke|reset|unlock|locks   staff authenticators (WebAuthn), lockout
 jumin orgunit add|list, jumin terminal add|list
-jumin audit verify                 check the operation log's hash chain
+jumin audit keygen|checkpoint|verify|archive|verify-archive|tail   the operation log
 jumin cs deliver|receive|status|manual|resend|reconcile|sent|failures|keygen|register|trust
                                    the city's 住基ネット CS (docs/guide/cs-operations.md)
 jumin netsim <command>             the national side (netsim: its own settings and database),
