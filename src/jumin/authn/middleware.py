@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from jumin.accounts.actor import Actor
 from jumin.audit import services as audit
 from jumin.audit.models import Category, Outcome
+from jumin.authn.services import unknown_session_refused
 
 LAST_SEEN_KEY = "jumin_last_seen"
 TOUCH_EVERY_SECONDS = 15  # the session is rewritten at most this often for the idle clock
@@ -34,6 +35,8 @@ class IdleTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        if user is not None and not user.is_authenticated:
+            self._check_unknown_session(request)
         if user is not None and user.is_authenticated:
             minutes = int(str(settings.JUMIN.get("IDLE_TIMEOUT_MINUTES", 15)))
             now = time.time()
@@ -43,6 +46,17 @@ class IdleTimeoutMiddleware:
             elif not isinstance(last, int | float) or now - float(last) >= TOUCH_EVERY_SECONDS:
                 request.session[LAST_SEEN_KEY] = int(now)
         return self.get_response(request)
+
+    @staticmethod
+    def _check_unknown_session(request: HttpRequest) -> None:
+        """A session cookie naming no session (forged, or removed on the server) is logged;
+        Django's session middleware then deletes the cookie, so it is logged once."""
+        if not request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+            return
+        session = request.session
+        session.get(LAST_SEEN_KEY)  # load it: an unknown key leaves no session key
+        if session.session_key is None:
+            unknown_session_refused(path=request.path)
 
     @staticmethod
     def _expire(request: HttpRequest, minutes: int, idle: float) -> None:

@@ -560,6 +560,22 @@ def login_refused(*, staff: Staff | None, staff_id: str, reason: str) -> None:
         )
 
 
+def unknown_session_refused(*, path: str) -> None:
+    """Log a request whose session cookie names no session: forged, or a session ended and
+    removed on the server. The person is treated as signed out (generic: nothing tells a
+    forger whether the key was ever valid)."""
+    with transaction.atomic():
+        _log(
+            _anonymous(),
+            outcome=Outcome.FAILED,
+            staff_id="",
+            reason="session_unknown",
+            factor="session",
+            function="セッションの確認",
+            screen=path[:200],
+        )
+
+
 # --------------------------------------------------------------------------- enrolment
 
 

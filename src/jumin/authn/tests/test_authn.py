@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.checks import run_checks
 from django.core.exceptions import PermissionDenied
 from django.test import Client
@@ -740,3 +741,21 @@ def test_cli_enrol_link_list_revoke_reset_unlock(clerk, capsys):
 
     with pytest.raises(CommandError, match="登録されていません"):
         call_command("authn", "enrol-link", "nobody")
+
+
+def test_a_forged_session_cookie_is_refused_logged_once_and_removed(client, clerk):
+    # std 10.3 (j1380); issue 5 bad input: forged session cookies
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = "forged0123456789abcdefghijklmnop"
+    response = client.get("/search/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    entries = list(
+        OperationLogEntry.objects.filter(
+            category=Category.AUTHENTICATION, detail__reason="session_unknown"
+        )
+    )
+    assert len(entries) == 1 and entries[0].outcome == Outcome.FAILED
+    assert "forged" not in json.dumps(entries[0].detail)  # the key itself is not kept
+    cookie = response.cookies.get(django_settings.SESSION_COOKIE_NAME)
+    assert cookie is not None and cookie.value == ""  # deleted
+    client.get("/search/")
+    assert OperationLogEntry.objects.filter(detail__reason="session_unknown").count() == 1
