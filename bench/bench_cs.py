@@ -18,7 +18,9 @@ migrates it and measures, each against a baseline from the same run:
    its own SQLite file) — M ``identity_info`` messages, each built from its history row with
    an encrypted 個人番号, signed, sent, the reply verified, the outbox, the log and the CS file
    updated — against a raw HTTP POST loop of pre-signed envelopes of the same kind to the
-   same netsim with the same number of connections (no database, no building, no checks).
+   same netsim with the same number of connections (no database, no building, no checks):
+   one per request, and (unless ``--no-batches``) in ``POST /v1/messages:batch`` requests of
+   the size the worker sends (a claimed batch / concurrency).
 
 Targets (the issue): reconcile 1,000,000 ≤ 60 s; delivery ≥ 500 msg/s. Below full scale
 they are printed for information. Exit status 1 only when a run fails, or at full scale when
@@ -257,11 +259,16 @@ def _delivery_data(messages: int, rng: random.Random) -> list[str]:
     return [r.atena_no for r in people]
 
 
-def _raw_post_loop(url_port: int, messages: int, concurrency: int, rng: random.Random) -> float:
-    """Messages per second of a raw HTTP POST loop of pre-signed identity updates."""
+def _raw_post_loop(
+    url_port: int, messages: int, concurrency: int, rng: random.Random, per_request: int = 1
+) -> float:
+    """Messages per second of a raw HTTP POST loop of pre-signed identity updates: one per
+    request (``POST /v1/messages``), or ``per_request`` per ``POST /v1/messages:batch`` — the
+    same batches the worker sends, without the database, the building or the checks."""
     from jumin.core.identifiers import generate_juminhyo_code, generate_my_number
     from jumin.jukinet import keys
     from jumin.jukinet.conf import config
+    from jumin.netproto import batch
     from jumin.netproto.envelope import SIGNATURE_HEADER, Envelope
 
     key = keys.node_key(config())
@@ -290,7 +297,7 @@ def _raw_post_loop(url_port: int, messages: int, concurrency: int, rng: random.R
             sender=key.code,
             recipient=f"pref-{key.code[:2]}",
             body=body,
-            idempotency_key=f"raw:{i}",
+            idempotency_key=f"raw:{per_request}:{i}",
         )
         sealed.append(key.seal(envelope))
     parts = [sealed[i::concurrency] for i in range(concurrency)]
@@ -299,6 +306,19 @@ def _raw_post_loop(url_port: int, messages: int, concurrency: int, rng: random.R
     def post(part: list[tuple[bytes, str]]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", url_port, timeout=30)
         try:
+            if per_request > 1:
+                for i in range(0, len(part), per_request):
+                    chunk = part[i : i + per_request]
+                    conn.request(
+                        "POST",
+                        batch.BATCH_PATH,
+                        batch.encode_request(chunk),
+                        {"Content-Type": "application/json"},
+                    )
+                    response = conn.getresponse()
+                    answers = batch.decode_reply(response.read(), len(chunk))
+                    failures.extend(str(a.status) for a in answers if a.status != 200)
+                return
             for raw, signature in part:
                 conn.request(
                     "POST",
@@ -401,6 +421,13 @@ def _child(args: argparse.Namespace, db_url: str, workdir: Path) -> dict[str, fl
             results["delivery_raw_per_s"] = _raw_post_loop(
                 net.port, args.messages, args.concurrency, rng
             )
+            if not args.no_batches:  # the worker's batches: a claimed batch / concurrency
+                per_request = max(1, -(-args.batch // args.concurrency))
+                results["delivery_raw_batch_per_s"] = _raw_post_loop(
+                    net.port, args.messages, args.concurrency, rng, per_request
+                )
+                results["per_request"] = per_request
+            os.environ["JUMIN_CS_BATCH"] = "0" if args.no_batches else "1"
             started = time.perf_counter()
             if args.workers == 1:
                 totals = Worker(batch=args.batch, concurrency=args.concurrency).run(once=True)
@@ -461,6 +488,13 @@ def _report(db: str, r: dict[str, float], args: argparse.Namespace) -> list[str]
             f"  raw HTTP POST loop (pre-signed, no database): {r['delivery_raw_per_s']:8.0f} msg/s"
             f"  → worker / raw = {r['delivery_per_s'] / r['delivery_raw_per_s']:.2f}",
         ]
+        if "delivery_raw_batch_per_s" in r:
+            ratio = r["delivery_per_s"] / r["delivery_raw_batch_per_s"]
+            lines.append(
+                f"  raw batch POST loop ({int(r['per_request'])} per request, the worker's"
+                f" batches): {r['delivery_raw_batch_per_s']:8.0f} msg/s"
+                f"  → worker / raw batch = {ratio:.2f}"
+            )
     return lines
 
 
@@ -469,9 +503,16 @@ def main() -> int:
     parser.add_argument("--residents", type=int, default=FULL_SCALE)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument(
+        "--batch", type=int, default=500, help="messages claimed per worker batch (default 500)"
+    )
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (PostgreSQL only when > 1)"
+    )
+    parser.add_argument(
+        "--no-batches",
+        action="store_true",
+        help="the worker sends one envelope per request (JUMIN_CS_BATCH=0)",
     )
     parser.add_argument("--prefecture", default="14", help=argparse.SUPPRESS)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
@@ -510,6 +551,7 @@ def main() -> int:
                         str(args.batch),
                         "--workers",
                         str(args.workers if db == "postgres" else 1),
+                        *(["--no-batches"] if args.no_batches else []),
                         "--child",
                         url,
                         "--workdir",

@@ -11,7 +11,19 @@ move_out_info      move_out.info       the 転出's history row (atena_no, chang
 move_in_notice     move_in.notice      the 転入's history row (住民票コード) + payload + Change
 mailing_info       mailing.info        ResidentHistory (atena_no, history_no) or the current
                                        record, with the payload's 送付先 overriding
+my_number_generate my_number.generate  the payload's 住民票コード, checked against the current
+                                       record (still that code, still no 個人番号)
 =================  ==================  ====================================================
+
+The 転入通知 carries the 転出証明書情報's ``certificate_id`` when the CS knows it: from the
+payload, else from the move-out information this city received for that 住民票コード from
+the old city (relayed to the mailbox, or fetched with ``move_out.fetch``); a move-in on a
+paper 転出証明書 has none (the field stays empty).
+
+個人番号 generation (std 7.1.2.1, j1130; 番号法第7条第1項): an ``identity.update`` of a person
+who got a 住民票コード by a change that enters them (``GENERATION_REASONS``: 出生, 国外転入,
+職権記載, 住民票コードの職権記載) and has no 個人番号 is marked ``needs_number``; the worker
+then queues ``my_number_generate`` (see ``worker``).
 
 The 個人番号 is decrypted only into the envelope body (never into the CS files or the log).
 Topics that are not 住基ネット messages (``NOT_FOR_CS``) are never touched by the CS; an
@@ -31,6 +43,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from pydantic import ValidationError
 
+from jumin.jukinet.models import InboundMessage, SentMessage
 from jumin.netproto.messages import KINDS
 from jumin.outbox.models import OutboxMessage
 from jumin.register.crypto import DecryptionError, KeyRing, load_keyring
@@ -41,13 +54,26 @@ CS_TOPICS: dict[str, str] = {
     "move_out_info": "move_out.info",
     "move_in_notice": "move_in.notice",
     "mailing_info": "mailing.info",
+    "my_number_generate": "my_number.generate",
 }
 TOPIC_LABELS: dict[str, str] = {
     "identity_info": "本人確認情報",
     "move_out_info": "転出証明書情報",
     "move_in_notice": "転入通知",
     "mailing_info": "送付先情報",
+    "my_number_generate": "個人番号の生成要求",
 }
+# Changes that give a person a 住民票コード for the first time in this city's register: the
+# 個人番号 is then designated (番号法第7条第1項) unless the person already has one.
+GENERATION_REASONS = frozenset(
+    {
+        "birth",
+        "move_in_from_abroad",
+        "ex_officio_entry",
+        "ex_officio_entry_nationality_loss",
+        "juminhyo_code_ex_officio_entry",
+    }
+)
 CS_DESTINATION = "cs"
 NOT_FOR_CS: dict[str, str] = {
     "juminhyo_code_notice": "住民票コード通知票の印刷（帳票）",
@@ -113,6 +139,9 @@ class Built:
     atena_no: str
     identity: dict[str, Any] | None = None  # IdentityRecord fields after delivery
     mailing: dict[str, Any] | None = None  # MailingRecord fields after delivery
+    change_id: int | None = None  # the register change the message came from
+    needs_number: bool = False  # identity.update of a person to number (j1130)
+    generate: str = ""  # my_number.generate: the 住民票コード asked for
 
 
 def is_cs_message(topic: str, destination: str) -> bool:
@@ -181,7 +210,7 @@ class _Context:
                 payload.get("history_no"), int
             ):
                 by_history.append((atena, payload["history_no"]))
-            elif m.topic == "mailing_info":
+            elif m.topic in {"mailing_info", "my_number_generate"}:
                 current.append(atena)
             elif m.topic in {"move_out_info", "move_in_notice"} and m.change_id:
                 by_change.append((atena, m.change_id))
@@ -211,6 +240,15 @@ class _Context:
             for r in Resident.objects.filter(atena_no__in=current).only(*BUILD_FIELDS, "history_no")
         }
         self.changes = {c.pk: c for c in Change.objects.filter(pk__in=changes)}
+        self.certificates = _certificates(
+            {
+                row.juminhyo_code
+                for m in messages
+                if m.topic == "move_in_notice"
+                for row in [self.by_change.get((str(m.ordering_key), m.change_id or 0))]
+                if row is not None and row.juminhyo_code
+            }
+        )
         refs = {r.my_number_id for r in self.history.values() if r.my_number_id}
         refs |= {r.my_number_id for r in self.by_change.values() if r.my_number_id}
         refs |= {r.my_number_id for r in self.current.values() if r.my_number_id}
@@ -233,6 +271,40 @@ class _Context:
                 "個人番号を復号できません（暗号鍵ファイルを確認してください）。",
                 final=False,
             ) from exc
+
+
+def _certificates(codes: set[str]) -> dict[str, tuple[str, str]]:
+    """住民票コード → (origin city, certificate_id) of the latest move-out information this
+    city received for it (relayed to its mailbox, or fetched with ``move_out.fetch``)."""
+    if not codes:
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    fetched = (
+        SentMessage.objects.filter(
+            kind="move_out.fetch",
+            outcome=SentMessage.Outcome.DELIVERED,
+            request_body__juminhyo_code__in=sorted(codes),
+        )
+        .order_by("started_at", "id")
+        .values_list("request_body", "reply_body")
+    )
+    for request, reply in fetched:
+        info = (reply or {}).get("info") or {}
+        if isinstance(info, dict) and info.get("certificate_id"):
+            found[str(request.get("juminhyo_code"))] = (
+                str(info.get("from_municipality") or ""),
+                str(info["certificate_id"]),
+            )
+    relayed = (
+        InboundMessage.objects.filter(kind="move_out.info", juminhyo_code__in=sorted(codes))
+        .exclude(state=InboundMessage.State.REFUSED)
+        .order_by("seq")
+        .values_list("juminhyo_code", "origin", "body")
+    )
+    for code, origin, body in relayed:
+        if isinstance(body, dict) and body.get("certificate_id"):
+            found[code] = (origin, str(body["certificate_id"]))
+    return found
 
 
 # --------------------------------------------------------------------------- builders
@@ -305,7 +377,22 @@ def _identity(message: OutboxMessage, ctx: _Context, node: str) -> Built:
         "occurred_on": occurred,
         "items_hash": row_hash(row),
     }
-    return Built("identity.update", body, atena, identity=record)
+    needs = bool(
+        row.juminhyo_code
+        and not row.my_number_id
+        and row.status == "resident"
+        and row.change_reason in GENERATION_REASONS
+        and not payload.get("reconcile")
+        and not payload.get("resend_of")
+    )
+    return Built(
+        "identity.update",
+        body,
+        atena,
+        identity=record,
+        change_id=message.change_id,
+        needs_number=needs,
+    )
 
 
 def _change_row(message: OutboxMessage, ctx: _Context, what: str) -> ResidentHistory:
@@ -372,11 +459,15 @@ def _move_in(message: OutboxMessage, ctx: _Context, node: str) -> Built:
         )
     change = ctx.changes.get(message.change_id or 0)
     notified = (change.notified_on or change.occurred_on) if change else row.occurred_on
+    certificate = str(payload.get("certificate_id") or "")
+    if not certificate:
+        origin, known = ctx.certificates.get(row.juminhyo_code, ("", ""))
+        certificate = known if origin in {"", old_city} else ""
     body = {
         "to_municipality": old_city,
         "from_municipality": node,
         "juminhyo_code": row.juminhyo_code,
-        "certificate_id": str(payload.get("certificate_id") or ""),
+        "certificate_id": certificate,
         "moved_in_on": payload.get("moved_in_on") or row.occurred_on,
         "new_address": str(payload.get("new_address") or full_address(row.address, row.katagaki)),
         "notified_on": notified,
@@ -397,16 +488,54 @@ def _mailing(message: OutboxMessage, ctx: _Context, node: str) -> Built:
     )
     if row is None:
         raise BuildError("history.missing", f"宛名番号 {atena} の住民記録がありません。")
+    address = payload.get("address")
     body = {
         "juminhyo_code": _code(row, "送付先情報"),
+        "my_number": ctx.my_number(row.my_number_id),
         "name": str(payload.get("name") or display_name(row)),
-        "name_kana": str(payload.get("name_kana") or row.name_kana),
-        "postal_code": str(payload.get("postal_code") or row.postal_code or ""),
-        "address": str(payload.get("address") or full_address(row.address, row.katagaki)),
-        "household_head": str(payload.get("household_head") or row.head_name),
+        "address": str(address or row.address),
+        "katagaki": str(payload.get("katagaki") or ("" if address else row.katagaki)),
+        # a 送付先 other than the address (居所, j1120) may come with its postal code
+        "postal_code": str(payload.get("postal_code") or "") if address else "",
+        "birth_date": birth_text(row.birth_date, row.birth_date_text),
+        "sex": row.sex or None,
     }
     body = _validated("mailing.info", body)
-    return Built("mailing.info", body, atena, mailing=dict(body))
+    kept = {k: v for k, v in body.items() if k in MAILING_ITEMS}
+    record = kept | {
+        "sex": body["sex"] or "",
+        "my_number_id": row.my_number_id,
+        "name_kana": "",
+        "postal_code": body["postal_code"],
+        "household_head": "",
+    }
+    return Built("mailing.info", body, atena, mailing=record, change_id=message.change_id)
+
+
+# what the 送付先情報ファイル keeps of a mailing.info body (the number: as a reference)
+MAILING_ITEMS = ("juminhyo_code", "name", "address", "katagaki", "birth_date")
+
+
+def _generate(message: OutboxMessage, ctx: _Context, node: str) -> Built:
+    payload = _payload(message)
+    atena = str(payload.get("atena_no") or message.ordering_key)
+    code = str(payload.get("juminhyo_code") or "")
+    row = ctx.current.get(atena)
+    if row is None:
+        raise BuildError("history.missing", f"宛名番号 {atena} の住民記録がありません。")
+    if row.juminhyo_code != code:
+        raise BuildError(
+            "my_number_generate.code_changed",
+            f"宛名番号 {atena} の住民票コードが要求時（{code}）から変わったため、個人番号の"
+            "生成要求を送信しません。現在の住民票コードで生成要求が必要か確認してください。",
+        )
+    if row.my_number_id:
+        raise BuildError(
+            "my_number_generate.already_recorded",
+            f"宛名番号 {atena} には既に個人番号が記載されているため、生成要求を送信しません。",
+        )
+    body = _validated("my_number.generate", {"juminhyo_code": code})
+    return Built("my_number.generate", body, atena, change_id=message.change_id, generate=code)
 
 
 _BUILDERS = {
@@ -414,6 +543,7 @@ _BUILDERS = {
     "move_out_info": _move_out,
     "move_in_notice": _move_in,
     "mailing_info": _mailing,
+    "my_number_generate": _generate,
 }
 
 

@@ -10,6 +10,7 @@
 | JUMIN_CS_BACKOFF_BASE / _CAP | first retry delay / the longest, in seconds | ``1`` / ``600`` |
 | JUMIN_CS_CONCURRENCY | envelopes in flight at once per worker | ``4`` |
 | JUMIN_CS_LEASE_SECONDS | how long a claimed message is reserved for its worker | derived |
+| JUMIN_CS_BATCH | ``1``: envelopes go in ``POST /v1/messages:batch``; ``0``: one by one | ``1`` |
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class CsConfig:
     concurrency: int
     lease_seconds: float | None
     demo: bool
+    batch: bool = True
 
 
 def config() -> CsConfig:
@@ -82,4 +84,5 @@ def config() -> CsConfig:
         concurrency=int(_float("JUMIN_CS_CONCURRENCY", 4, 1)),
         lease_seconds=_float("JUMIN_CS_LEASE_SECONDS", 0, 0.01) if lease else None,
         demo=not bool(getattr(settings, "PRODUCTION", False)),
+        batch=os.environ.get("JUMIN_CS_BATCH", "1").strip() not in {"0", "off", "false", "no"},
     )

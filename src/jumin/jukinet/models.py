@@ -72,6 +72,17 @@ class MailingRecord(models.Model):
     postal_code = models.CharField("郵便番号", max_length=7, blank=True)
     address = models.CharField("送付先住所", max_length=300)
     household_head = models.CharField("世帯主の氏名", max_length=200, blank=True)
+    katagaki = models.CharField("方書", max_length=200, blank=True)
+    birth_date = models.CharField("生年月日", max_length=64, blank=True)
+    sex = models.CharField("性別", max_length=1, blank=True)
+    my_number = models.ForeignKey(
+        EncryptedMyNumber,
+        verbose_name="個人番号",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     delivered_at = models.DateTimeField("送信日時")
     envelope_id = models.CharField("メッセージID", max_length=64)
 
@@ -80,6 +91,75 @@ class MailingRecord(models.Model):
 
     def __str__(self) -> str:
         return self.atena_no
+
+
+class MyNumberRequest(models.Model):
+    """個人番号の生成要求 (std 7.1.2.1, j1130): one per person and 住民票コード, from the
+    request to J-LIS to the 送付先情報 that follows the recorded number.
+
+    requested → (J-LIS answers) drafted: a system draft of 個人番号の職権記載 waits for a
+    reviewer → (committed, its 本人確認情報 sent) mailing: the 送付先情報 is queued → mailed.
+    ``needs_clerk``: the register refused the system draft (the note says why). The number
+    itself is never kept here: it is in the draft (encrypted) and then in the register."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "生成要求中"
+        DRAFTED = "drafted", "記載の仮登録済み（審査待ち）"
+        NEEDS_CLERK = "needs_clerk", "職員の対応が必要"
+        MAILING = "mailing", "送付先情報の送信待ち"
+        MAILED = "mailed", "送付先情報の送信済み"
+        FAILED = "failed", "生成要求の失敗"
+
+    atena_no = models.CharField("宛名番号", max_length=10)
+    juminhyo_code = models.CharField("住民票コード", max_length=11)
+    state = models.CharField("状態", max_length=16, choices=State.choices)
+    trigger_change = models.ForeignKey(
+        Change,
+        verbose_name="契機となった異動",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    request = models.ForeignKey(
+        OutboxMessage,
+        verbose_name="生成要求のメッセージ",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    change = models.ForeignKey(
+        Change,
+        verbose_name="個人番号を記載する異動",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    mailing = models.ForeignKey(
+        OutboxMessage,
+        verbose_name="送付先情報のメッセージ",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField("説明", blank=True)
+    created_at = models.DateTimeField("要求日時")
+    updated_at = models.DateTimeField("更新日時")
+
+    class Meta:
+        verbose_name = "個人番号の生成要求 (my-number request)"
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["atena_no", "juminhyo_code"], name="cs_my_number_request_once"
+            )
+        ]
+        indexes: ClassVar = [models.Index(fields=["state", "id"], name="cs_mnr_state")]
+
+    def __str__(self) -> str:
+        return f"{self.atena_no} ({self.get_state_display()})"
 
 
 class SentMessage(models.Model):

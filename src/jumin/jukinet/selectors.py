@@ -9,6 +9,8 @@ std 7.1.1.4 (j1120): 送付先情報のCS送信履歴を検索・確認できる
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,11 +22,13 @@ from jumin.accounts.permissions import Perm
 from jumin.accounts.services import authorize
 from jumin.audit import services as audit
 from jumin.audit.models import Category
+from jumin.core.change_reasons import ChangeReason
 from jumin.jukinet.builders import CS_TOPICS, TOPIC_LABELS
-from jumin.jukinet.models import CsSetting, SentMessage
+from jumin.jukinet.models import CsSetting, InboundMessage, MyNumberRequest, SentMessage
 from jumin.jukinet.worker import cs_messages
 from jumin.netproto.messages import KINDS
 from jumin.outbox.models import OutboxMessage
+from jumin.register.models import Resident, ResidentStatus
 
 SEARCH_FUNCTION = "住基ネット送信履歴の照会"
 FAILURES_FUNCTION = "住基ネット送信エラーの照会"
@@ -256,3 +260,170 @@ def outbox_message(actor: Actor, outbox_id: int) -> tuple[OutboxMessage, list[Se
         detail={"outbox_id": message.pk},
     )
     return message, sent
+
+
+# --------------------------------------------------------------------------- 転入通知未着
+
+UNARRIVED_FUNCTION = "転入通知未着者一覧の作成"
+UNARRIVED_EXPORT_FUNCTION = "転入通知未着者一覧の出力（CSV）"
+# j710: removed by a 転出 within Japan, or removed ex officio (職権消除); not 国外転出
+UNARRIVED_REASONS = ("domestic_move_out", "ex_officio_removal")
+
+
+@dataclass(frozen=True)
+class Unarrived:
+    atena_no: str
+    juminhyo_code: str
+    name: str
+    name_kana: str
+    birth_date: str
+    household_no: str
+    previous_address: str  # the address at removal (the 除票's 住所)
+    removal_reason: str
+    removal_label: str
+    moved_out_on: dt.date  # 転出日（確定があればそれ、なければ予定日）または消除日
+    destination: str  # 転出先（確定、なければ予定）
+    days: int  # days since moved_out_on
+
+
+@dataclass(frozen=True)
+class UnarrivedList:
+    items: list[Unarrived]
+    days: int  # the threshold used
+    as_of: dt.date
+    received_unprocessed: int  # notices received but not yet recorded (on /cs/inbound/)
+
+
+def unarrived_days() -> int:
+    """The setting ``JUMIN_CS_UNARRIVED_DAYS`` (days after the 転出 before a missing 転入通知
+    is listed; default 14, the 転入届 deadline of Art. 22)."""
+    raw = os.environ.get("JUMIN_CS_UNARRIVED_DAYS", "").strip()
+    return int(raw) if raw.isdigit() else 14
+
+
+def unarrived(
+    actor: Actor,
+    *,
+    days: int | None = None,
+    as_of: dt.date | None = None,
+    export: bool = False,
+) -> UnarrivedList:
+    """転入通知未着者一覧 (std 4.1.3.1.4, j710): residents removed by a 転出 within Japan or
+    ex officio at least ``days`` days before ``as_of`` whose 転入通知 has not been recorded
+    (転入通知年月日 empty) and has not arrived through the CS either (a 転入通知 received and
+    waiting on /cs/inbound/ is counted apart). Oldest first. Logged (照会, or データ抽出 for
+    ``export``) with the persons listed."""
+    authorize(actor, Perm.JUKINET_MESSAGE_READ, UNARRIVED_FUNCTION)
+    days = unarrived_days() if days is None else max(0, days)
+    as_of = as_of or timezone.localdate()
+    limit = as_of - dt.timedelta(days=days)
+    rows = list(
+        Resident.objects.filter(
+            status=ResidentStatus.REMOVED,
+            removal_reason__in=UNARRIVED_REASONS,
+            move_in_notice_on__isnull=True,
+        )
+        .filter(
+            Q(moved_out_on__lte=limit)
+            | Q(moved_out_on__isnull=True, moved_out_planned_on__lte=limit)
+            | Q(moved_out_on__isnull=True, moved_out_planned_on__isnull=True, removed_on__lte=limit)
+        )
+        .order_by("atena_no")
+    )
+    codes = {r.juminhyo_code for r in rows if r.juminhyo_code}
+    arrived = set(
+        InboundMessage.objects.filter(kind="move_in.notice", juminhyo_code__in=sorted(codes))
+        .exclude(state=InboundMessage.State.REFUSED)
+        .values_list("juminhyo_code", flat=True)
+    )
+    items = []
+    for r in rows:
+        if r.juminhyo_code and r.juminhyo_code in arrived:
+            continue
+        on = r.moved_out_on or r.moved_out_planned_on or r.removed_on
+        assert on is not None  # the filter above
+        name = "　".join(p for p in (r.family_name, r.given_name) if p) or r.name_alphabet
+        items.append(
+            Unarrived(
+                atena_no=r.atena_no,
+                juminhyo_code=r.juminhyo_code,
+                name=name,
+                name_kana=r.name_kana,
+                birth_date=r.birth_date_text or (r.birth_date.isoformat() if r.birth_date else ""),
+                household_no=r.household_no,
+                previous_address=(f"{r.address}　{r.katagaki}" if r.katagaki else r.address),
+                removal_reason=r.removal_reason,
+                removal_label=ChangeReason(r.removal_reason).label,
+                moved_out_on=on,
+                destination=r.moved_out_address or r.moved_out_planned_address,
+                days=(as_of - on).days,
+            )
+        )
+    items.sort(key=lambda u: (u.moved_out_on, u.atena_no))
+    audit.record(
+        actor,
+        category=Category.DATA_EXTRACT if export else Category.INQUIRY,
+        function=UNARRIVED_EXPORT_FUNCTION if export else UNARRIVED_FUNCTION,
+        targets=[u.atena_no for u in items],
+        detail={"days": days, "as_of": as_of.isoformat(), "listed": len(items)},
+    )
+    return UnarrivedList(items, days, as_of, len(arrived))
+
+
+UNARRIVED_CSV_HEADER = (
+    "宛名番号",
+    "住民票コード",
+    "氏名",
+    "氏名フリガナ",
+    "生年月日",
+    "世帯番号",
+    "消除前の住所",
+    "消除事由",
+    "転出日（消除日）",
+    "転出先",
+    "経過日数",
+)
+
+
+def unarrived_rows(result: UnarrivedList) -> Sequence[Sequence[str]]:
+    """The list as CSV rows (header first) — for the screen's download and the CLI."""
+    return [UNARRIVED_CSV_HEADER] + [
+        (
+            u.atena_no,
+            u.juminhyo_code,
+            u.name,
+            u.name_kana,
+            u.birth_date,
+            u.household_no,
+            u.previous_address,
+            u.removal_label,
+            u.moved_out_on.isoformat(),
+            u.destination,
+            str(u.days),
+        )
+        for u in result.items
+    ]
+
+
+NUMBERS_FUNCTION = "個人番号の生成要求の照会"
+MY_NUMBER_STATES: dict[str, str] = dict(MyNumberRequest.State.choices)
+
+
+def my_number_requests(
+    actor: Actor, *, state: str | None = None, limit: int = 500
+) -> list[MyNumberRequest]:
+    """個人番号の生成要求 (std 7.1.2.1, j1130): each request and where it stands (requested,
+    draft awaiting review, needs a clerk, mailing info queued or sent); newest first."""
+    authorize(actor, Perm.JUKINET_MESSAGE_READ, NUMBERS_FUNCTION)
+    query = MyNumberRequest.objects.all()
+    if state:
+        query = query.filter(state=state)
+    rows = list(query.order_by("-id")[: max(1, min(limit, MAX_LIMIT))])
+    audit.record(
+        actor,
+        category=Category.INQUIRY,
+        function=NUMBERS_FUNCTION,
+        targets=sorted({r.atena_no for r in rows}),
+        detail={"state": state or "", "shown": len(rows)},
+    )
+    return rows

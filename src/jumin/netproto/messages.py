@@ -117,11 +117,20 @@ class MyNumberResult(Body):
 
 
 class MailingInfo(Body):
+    """送付先情報: where and to whom J-LIS sends the 個人番号通知書 (番号法第7条第1項). The CS
+    sends the items the notice needs — name, address, 方書, birth date, sex, 住民票コード,
+    個人番号; ``name_kana``, ``postal_code`` and ``household_head`` are optional (kept for
+    senders of protocol v1, which sent them; the CS leaves them empty)."""
+
     juminhyo_code: str = JuminhyoCode
+    my_number: str | None = MyNumber
     name: str = Field(..., min_length=1, max_length=200)
     name_kana: str = Field("", max_length=200)
     postal_code: str = Field("", pattern=r"^(\d{7})?$")
     address: str = Field(..., min_length=1, max_length=300)
+    katagaki: str = Field("", max_length=200)
+    birth_date: str = Field("", max_length=64)
+    sex: Literal["1", "2"] | None = None
     household_head: str = Field("", max_length=200)
 
 

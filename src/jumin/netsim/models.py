@@ -262,6 +262,11 @@ class MailingRecord(models.Model):
     postal_code = models.CharField("郵便番号", max_length=7, blank=True)
     address = models.CharField("送付先住所", max_length=300)
     household_head = models.CharField("世帯主", max_length=200, blank=True)
+    katagaki = models.CharField("方書", max_length=200, blank=True)
+    birth_date = models.CharField("生年月日", max_length=64, blank=True)
+    sex = models.CharField("性別", max_length=1, blank=True)
+    # the number the notice announces (J-LIS prints it on the 個人番号通知書)
+    my_number = models.CharField("個人番号", max_length=12, blank=True)
     message_id = models.CharField("電文ID", max_length=64)
     received_at = models.DateTimeField("受信日時", default=timezone.now)
 

@@ -42,6 +42,7 @@ from jumin.core.identifiers import (
     validate_local_government_code,
 )
 from jumin.core.names import kana_exact_key
+from jumin.netproto import batch
 from jumin.netproto.envelope import (
     MAX_BYTES,
     Envelope,
@@ -479,7 +480,28 @@ def _check_recipient(envelope: Envelope, kind: Kind, own: frozenset[str]) -> Non
         )
 
 
-_sqlite_writer = threading.Lock()
+# reentrant: a batch holds it for all its items, each item's ``_apply`` takes it again
+_sqlite_writer = threading.RLock()
+
+
+def receive_batch(raw: bytes, *, now: dt.datetime | None = None) -> list[batch.Answer]:
+    """Handle one ``POST /v1/messages:batch`` (``jumin.netproto.batch``): each item exactly as
+    ``receive`` handles a message sent alone — verified, applied, logged and answered on its
+    own, in order. On SQLite the batch is written in one transaction under the writer lock (one
+    commit instead of one per message: the cost of a message there is mostly its commit); a
+    failure of the server rolls the whole batch back (HTTP 500, the sender resends it, each
+    item under its idempotency key). On PostgreSQL each item commits on its own, as alone.
+    ``ProtocolError``: not a batch (HTTP 400, nothing applied)."""
+    items = batch.decode_request(raw)
+    moment = now or timezone.now()
+    if connection.vendor != "sqlite":
+        return [_batch_answer(receive(i.raw, i.signature, now=moment)) for i in items]
+    with _sqlite_writer, transaction.atomic():
+        return [_batch_answer(receive(i.raw, i.signature, now=moment)) for i in items]
+
+
+def _batch_answer(answer: Answer) -> batch.Answer:
+    return batch.Answer(answer.status, answer.content, answer.signature)
 
 
 def _apply(context: Context, kind: Kind, body: Any) -> Answer:
@@ -950,6 +972,18 @@ def _my_number_change(context: Context, body: MyNumberChange) -> Result:
 
 
 def _mailing_info(context: Context, body: MailingInfo) -> Result:
+    if body.my_number:
+        active = (
+            MyNumberAssignment.objects.filter(juminhyo_code=body.juminhyo_code, active=True)
+            .values_list("my_number", flat=True)
+            .first()
+        )
+        if active is not None and active != body.my_number:
+            raise Refusal(
+                "mailing.my_number_mismatch",
+                f"送付先情報の個人番号が、住民票コード {body.juminhyo_code} に指定された"
+                "個人番号と一致しません。住民票に記載した個人番号を確認してください。",
+            )
     MailingRecord.objects.create(
         juminhyo_code=body.juminhyo_code,
         municipality_code=context.envelope.sender,
@@ -958,6 +992,10 @@ def _mailing_info(context: Context, body: MailingInfo) -> Result:
         postal_code=body.postal_code,
         address=body.address,
         household_head=body.household_head,
+        katagaki=body.katagaki,
+        birth_date=body.birth_date,
+        sex=body.sex or "",
+        my_number=body.my_number or "",
         message_id=context.envelope.id,
         received_at=context.now,
     )

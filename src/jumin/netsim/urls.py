@@ -4,6 +4,7 @@ from jumin.netsim import views
 
 urlpatterns = [
     path("v1/messages", views.messages, name="messages"),
+    path("v1/messages:batch", views.messages_batch, name="messages_batch"),
     path("v1/nodes", views.nodes, name="nodes"),
     path("v1/nodes/<str:code>", views.node, name="node"),
     path("v1/health", views.health, name="health"),

@@ -1,6 +1,7 @@
 """HTTP endpoints of netsim (plain Django views: the request path stays lean).
 
 - ``POST /v1/messages``: one signed envelope in, one signed reply envelope out.
+- ``POST /v1/messages:batch``: several, each signed and answered on its own (``netproto.batch``).
 - ``GET /v1/nodes/<code>``: a node's public key (public).
 - ``POST /v1/nodes``: a city registers itself (only with JUMIN_NETSIM_OPEN_REGISTRATION=1).
 - ``GET /v1/health``: liveness and database.
@@ -17,7 +18,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from jumin.netproto.envelope import MAX_BYTES, SIGNATURE_HEADER, canonical
+from jumin.netproto import batch
+from jumin.netproto.envelope import MAX_BYTES, SIGNATURE_HEADER, ProtocolError, canonical
 from jumin.netsim import conf, faults, selectors, services
 
 CONTENT_TYPE = "application/json"
@@ -66,6 +68,30 @@ def messages(request: HttpRequest) -> HttpResponse:
     if plan.drop:
         request.META[faults.DROP_REPLY] = True
     return _bytes(answer.status, answer.content, answer.signature)
+
+
+def messages_batch(request: HttpRequest) -> HttpResponse:
+    """``POST /v1/messages:batch`` (``jumin.netproto.batch``): several signed envelopes, each
+    answered as if sent alone. Faults apply to the batch as a whole (one HTTP request)."""
+    if request.method != "POST":
+        return _method_not_allowed("POST")
+    plan = faults.take() if conf.faults_enabled() else faults.Plan()
+    if plan.unavailable:
+        return _error(503, "fault.unavailable", "netsim は停止中です（障害の模擬）。")
+    if plan.delay_ms:
+        time.sleep(plan.delay_ms / 1000)
+    try:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > batch.MAX_BATCH_BYTES:
+            return _error(413, "batch.too_large", "一括送信が大きすぎます。")
+    except ValueError:
+        return _error(400, "batch.malformed", "Content-Length が正しくありません。")
+    try:
+        answers = services.receive_batch(request.body)
+    except ProtocolError as exc:
+        return _error(400, exc.code, exc.message)
+    if plan.drop:
+        request.META[faults.DROP_REPLY] = True
+    return _bytes(200, batch.encode_reply(answers))
 
 
 def _node_json(node: Any) -> dict[str, Any]:

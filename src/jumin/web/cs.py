@@ -6,6 +6,7 @@ Views call the CS's selectors and services only; each read is logged by them.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from typing import Any
 
@@ -227,4 +228,65 @@ def inbound_list(request: HttpRequest) -> HttpResponse:
             "states": list(states.items()),
             "kind_labels": {k.name: k.label for k in KINDS.values()},
         },
+    )
+
+
+@require_GET
+@staff_view
+def unarrived(request: HttpRequest) -> HttpResponse:
+    """転入通知未着者一覧 (std 4.1.3.1.4, j710): persons removed by a 転出 (or ex officio) at
+    least N days ago whose 転入通知 has not come; printable, and as CSV (``?format=csv``)."""
+    errors: dict[str, Finding] = {}
+    raw_days = str(request.GET.get("days", "")).strip()
+    days: int | None = None
+    if raw_days:
+        if raw_days.isdigit() and int(raw_days) <= 3650:
+            days = int(raw_days)
+        else:
+            errors["days"] = error(
+                "cs.days",
+                f"経過日数「{raw_days}」は0〜3650の整数で入力してください。",
+                field="days",
+                remedy="例: 14",
+            )
+    as_of = _date(request, "as_of", "基準日", errors)
+    export = request.GET.get("format") == "csv" and not errors
+    result = selectors.unarrived(web_actor(request), days=days, as_of=as_of, export=export)
+    if export:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        name = f"unarrived-{result.as_of:%Y%m%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.write("\ufeff")  # BOM: spreadsheet software reads the file as UTF-8
+        csv.writer(response).writerows(selectors.unarrived_rows(result))
+        return response
+    query = request.GET.copy()
+    query.pop("format", None)
+    return render(
+        request,
+        "web/cs/unarrived.html",
+        {
+            "nav": "cs",
+            "result": result,
+            "errors": errors,
+            "values": request.GET,
+            "query": query.urlencode(),
+            "printed_at": dt.datetime.now().astimezone(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+@require_GET
+@staff_view
+def numbers(request: HttpRequest) -> HttpResponse:
+    """個人番号の生成要求 (std 7.1.2.1, j1130): each request and where it stands."""
+    states = selectors.MY_NUMBER_STATES
+    state = str(request.GET.get("state", "")).strip()
+    if state not in states:
+        state = ""
+    rows = selectors.my_number_requests(web_actor(request), state=state or None)
+    return render(
+        request,
+        "web/cs/numbers.html",
+        {"nav": "cs", "rows": rows, "state": state, "states": list(states.items())},
     )

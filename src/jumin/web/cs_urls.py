@@ -13,4 +13,6 @@ urlpatterns = [
     path("messages/<int:outbox_id>/resend/", cs.resend, name="cs_resend"),
     path("query/", cs.query, name="cs_query"),
     path("inbound/", cs.inbound_list, name="cs_inbound"),
+    path("unarrived/", cs.unarrived, name="cs_unarrived"),
+    path("numbers/", cs.numbers, name="cs_numbers"),
 ]

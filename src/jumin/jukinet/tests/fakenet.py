@@ -16,6 +16,7 @@ publishes the keys of the cities registered or added with ``add_city``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -29,6 +30,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
+from jumin.core.identifiers import my_number_check_digit
 from jumin.netproto.envelope import (
     SIGNATURE_HEADER,
     Envelope,
@@ -73,6 +75,8 @@ class FakeNetsim:
         self.effects: Counter[str] = Counter()  # idempotency key → times applied
         self.results: dict[str, tuple[str | None, dict[str, Any]]] = {}
         self.identities: dict[str, dict[str, Any]] = {}
+        self.numbers: dict[str, str] = {}  # juminhyo_code → the 個人番号 designated
+        self.mailings: list[dict[str, Any]] = []  # 送付先情報 received
         self.refusals: dict[str, tuple[str, str]] = {}  # juminhyo_code → business refusal
         self.faults: deque[Any] = deque()
         self.requests = 0
@@ -255,6 +259,18 @@ class FakeNetsim:
             box = self.mailboxes.get(envelope.sender, [])
             items = [i for i in box if i["seq"] > body.after][: body.limit]
             return {"items": items, "last": items[-1]["seq"] if items else body.after}
+        if envelope.kind in {"my_number.generate", "my_number.change"}:
+            code = str(body.juminhyo_code)
+            number = self.numbers.get(code)
+            if number is None or envelope.kind == "my_number.change":
+                seed = f"{code}:{len(self.numbers)}".encode()
+                digits = str(int(hashlib.sha256(seed).hexdigest(), 16) % 10**11).zfill(11)
+                number = digits + my_number_check_digit(digits)
+                self.numbers[code] = number
+            return {"juminhyo_code": code, "my_number": number}
+        if envelope.kind == "mailing.info":
+            self.mailings.append(body.model_dump(mode="json"))
+            return {"accepted": True}
         if envelope.kind == "identity.query":
             found = self.identities.get(body.juminhyo_code or "")
             return {"matches": [found] if found else [], "truncated": False}

@@ -6,6 +6,8 @@ std 7.1.1.1 (j1090): 電文仕様に基づき各電文がCSに自動送信され
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import transaction
 
@@ -95,7 +97,11 @@ def test_mailing_info_from_the_current_record_with_a_different_residence(cs_env)
     assert built.body["address"] == "神奈川県相模原市緑区橋本1番1号"  # 居所 (j1120)
     assert built.body["postal_code"] == "2520143"
     assert built.body["name"] == r.name
-    assert "my_number" not in built.body
+    # the notice needs the number: in the envelope only, the CS file keeps the reference
+    assert built.body["my_number"] and built.mailing is not None
+    assert built.body["my_number"] not in json.dumps(built.mailing, default=str)
+    assert built.mailing["my_number_id"] == r.my_number_id
+    assert built.body["birth_date"] == "1980-04-01" and built.body["sex"] == "1"
 
 
 def test_missing_history_is_a_final_error(cs_env):
@@ -118,3 +124,53 @@ def test_which_messages_are_the_cs_s():
     assert not is_cs_message("immigration_notice", "isa")
     assert not is_cs_message("juminhyo_code_notice", "print")
     assert not is_cs_message("something_else", "print")
+
+
+# std 4.1.3.0.3 (j660), 4.1.3.0.4 (j670): the 転入通知 names the 転出証明書 it answers
+def test_move_in_notice_carries_the_code_and_the_certificate_id_received(cs_env):
+    from django.utils import timezone
+
+    from jumin.jukinet.models import InboundMessage, SentMessage
+
+    code, fetched_code = h.new_code(), h.new_code()
+    InboundMessage.objects.create(
+        seq=1,
+        kind="move_out.info",
+        origin="131016",
+        juminhyo_code=code,
+        body={"certificate_id": "131016-77-0000000123", "from_municipality": "131016"},
+        verified=True,
+        state=InboundMessage.State.NOT_HANDLED,
+        received_at=timezone.now(),
+    )
+    SentMessage.objects.create(
+        envelope_id="e-fetch-1",
+        kind="move_out.fetch",
+        recipient="jlis",
+        idempotency_key="call:x",
+        outcome=SentMessage.Outcome.DELIVERED,
+        request_body={"juminhyo_code": fetched_code},
+        reply_body={
+            "found": True,
+            "info": {"certificate_id": "131016-78-0000000124", "from_municipality": "131016"},
+        },
+        started_at=timezone.now(),
+    )
+    _, [a, b, c] = h.move_in(
+        h.person(juminhyo_code=code),
+        h.person(juminhyo_code=fetched_code, relationship="妻", sex="2"),
+        h.person(relationship="子"),
+    )
+    notices = {
+        m.ordering_key: m
+        for m in OutboxMessage.objects.filter(
+            topic="move_in_notice", ordering_key__in=[a.atena_no, b.atena_no, c.atena_no]
+        )
+    }
+    built = build_batch(list(notices.values()), "141500")
+    body = {m.ordering_key: built[m.pk].body for m in notices.values()}  # type: ignore[union-attr]
+    assert body[a.atena_no]["juminhyo_code"] == code
+    assert body[a.atena_no]["certificate_id"] == "131016-77-0000000123"  # relayed to us
+    assert body[b.atena_no]["certificate_id"] == "131016-78-0000000124"  # fetched by us
+    assert body[c.atena_no]["certificate_id"] == ""  # paper certificate: none known
+    assert body[c.atena_no]["juminhyo_code"] == c.juminhyo_code

@@ -77,18 +77,22 @@ def test_delivery_to_the_real_netsim_and_national_reconciliation(real):
 
 
 # faults on the real service: down (503), slow (timeout), reply dropped after applying
+# one by one, a fault hits one request (one message); in batches, the whole batch
 @pytest.mark.django_db
-def test_faults_on_the_real_netsim_lose_and_duplicate_nothing(real, monkeypatch):
+@pytest.mark.parametrize("batches", [False, True], ids=["single", "batch"])
+def test_faults_on_the_real_netsim_lose_and_duplicate_nothing(real, monkeypatch, batches):
     monkeypatch.setenv("JUMIN_CS_TIMEOUT", "0.5")
+    monkeypatch.setenv("JUMIN_CS_BATCH", "1" if batches else "0")
     people = [h.move_in()[1][0] for _ in range(3)]
+    hit = 3 if batches else 1
     real.faults(unavailable=1)
-    assert h.batch().retried == 1  # 503
+    assert h.batch().retried == hit  # 503
     real.faults(delay_ms=1500, delay_count=1)
     h.make_due()
-    assert h.batch().retried == 1  # timeout (applied late)
+    assert h.batch().retried == hit  # timeout (applied late)
     real.faults(drop=1)
     h.make_due()
-    assert h.batch().retried == 1  # applied, no answer
+    assert h.batch().retried == hit  # applied, no answer
     for _ in range(6):
         h.make_due()
         h.drain()
@@ -234,3 +238,46 @@ def test_worker_killed_after_sending_resumes_without_loss_or_duplicate(netsim, t
         assert [o for (o,) in repeated] == ["applied", "repeated"]
     finally:
         cleanup()
+
+
+# std 7.1.2.1 (j1130): the real J-LIS designates the number, the CS takes it in through a
+# reviewed change, then the 送付先情報 reaches J-LIS's mailing file
+@pytest.mark.django_db
+def test_my_number_generation_and_mailing_with_the_real_netsim(real):
+    from jumin.jukinet.models import MyNumberRequest
+    from jumin.register import services
+    from jumin.register.crypto import reveal_my_number
+    from jumin.register.models import EncryptedMyNumber
+    from jumin.register.tests import factories as f
+
+    person = f.person(juminhyo_code=h.new_code())
+    _, [r] = h.move_in(person, kind="abroad", certificate=None)
+    h.drain()
+    request = MyNumberRequest.objects.get(atena_no=r.atena_no)
+    assert request.state == MyNumberRequest.State.DRAFTED
+    services.commit_change(f.reviewer(), request.change_id)
+    h.drain()
+    r.refresh_from_db()
+    number = reveal_my_number(EncryptedMyNumber.objects.get(pk=r.my_number_id))
+    [assigned] = real.query(
+        "SELECT my_number FROM netsim_mynumberassignment WHERE juminhyo_code = ? AND active",
+        (r.juminhyo_code,),
+    )
+    assert assigned == (number,)
+    [mailing] = real.query(
+        "SELECT my_number, name, address, sex, birth_date, municipality_code "
+        "FROM netsim_mailingrecord WHERE juminhyo_code = ?",
+        (r.juminhyo_code,),
+    )
+    assert mailing == (number, r.name, r.address, "1", "1980-04-01", "141500")
+    [(national,)] = real.query(
+        "SELECT my_number FROM netsim_identityrecord WHERE juminhyo_code = ?", (r.juminhyo_code,)
+    )
+    assert national == number
+    request.refresh_from_db()
+    assert request.state == MyNumberRequest.State.MAILED
+    logged = real.query(
+        "SELECT body, reply FROM netsim_messagelog WHERE kind IN "
+        "('my_number.generate', 'mailing.info') AND sender = '141500'"
+    )
+    assert logged and not any(number in str(row) for row in logged)

@@ -11,12 +11,15 @@ jumin cs keygen [--force]                                create this city's node
 jumin cs register [--name NAME]                          demo: register the key with netsim
 jumin cs trust CODE PUBLIC_KEY                           pin a national node's public key
 jumin cs receive [--once] [--idle S]                     受信: pull the mailbox (転入通知 …)
+jumin cs unarrived [--days N] [--as-of D] [--csv]         転入通知未着者一覧 (std 4.1.3.1.4, j710)
+jumin cs numbers [--state S]                             個人番号の生成要求の状況 (j1130)
 
 Operator commands act as the system actor (``cli:<user>``), which the operation log records.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import signal
@@ -34,7 +37,7 @@ from jumin.core.findings import FindingsError
 from jumin.jukinet import inbound, keys, reconcile, selectors, services
 from jumin.jukinet.client import HttpTransport, PeerKeys, TransportError, recipient_for
 from jumin.jukinet.conf import config
-from jumin.jukinet.models import SentMessage
+from jumin.jukinet.models import MyNumberRequest, SentMessage
 from jumin.jukinet.worker import BatchResult, Worker, WorkerBusy
 from jumin.netproto.envelope import canonical
 from jumin.netproto.messages import JLIS
@@ -107,6 +110,18 @@ class Command(BaseCommand):
         receive.add_argument(
             "--idle", type=float, default=30.0, help="新しいメッセージがないときの待ち秒数"
         )
+
+        unarrived = sub.add_parser("unarrived", help="転入通知未着者一覧（j710）")
+        unarrived.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="転出後の日数（既定14）",
+        )
+        unarrived.add_argument("--as-of", dest="as_of", default="", help="基準日 YYYY-MM-DD")
+        unarrived.add_argument("--csv", action="store_true", help="CSV（UTF-8）で出力する")
+        numbers = sub.add_parser("numbers", help="個人番号の生成要求の状況（j1130）")
+        numbers.add_argument("--state", default="", choices=["", *MyNumberRequest.State.values])
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
@@ -265,6 +280,45 @@ class Command(BaseCommand):
                 f" → {m.recipient} 宛名番号 {m.atena_no or '-'} {m.get_outcome_display()}"
                 f" 試行{m.attempt} ID {m.envelope_id}"
                 + (f" {m.error_message}" if m.error_message else "")
+            )
+
+    def _unarrived(self, opts: dict[str, Any]) -> None:
+        if opts["days"] is not None and opts["days"] < 0:
+            raise CommandError("--days は0以上の日数で指定してください。")
+        result = selectors.unarrived(
+            self.actor,
+            days=opts["days"],
+            as_of=_date(opts["as_of"], "--as-of"),
+            export=opts["csv"],
+        )
+        if opts["csv"]:
+            writer = csv.writer(self.stdout, lineterminator="\n")
+            writer.writerows(selectors.unarrived_rows(result))
+            return
+        self.stdout.write(
+            f"転入通知未着者一覧（基準日 {result.as_of}、転出後{result.days}日以上）"
+            f" {len(result.items)}人"
+        )
+        for u in result.items:
+            self.stdout.write(
+                f"宛名番号 {u.atena_no} {u.name} 生年月日 {u.birth_date} {u.removal_label}"
+                f" {u.moved_out_on}（{u.days}日経過） 転出先 {u.destination or '（不明）'}"
+            )
+        if result.received_unprocessed:
+            self.stdout.write(
+                f"ほかに、受信済みで未処理の転入通知が{result.received_unprocessed}件あります"
+                "（画面「受信（転入通知など）」で処理してください）。"
+            )
+
+    def _numbers(self, opts: dict[str, Any]) -> None:
+        rows = selectors.my_number_requests(self.actor, state=opts["state"] or None)
+        self.stdout.write(f"個人番号の生成要求 {len(rows)}件")
+        for r in rows:
+            self.stdout.write(
+                f"宛名番号 {r.atena_no} {r.get_state_display()}"
+                f"（{timezone.localtime(r.updated_at):%Y-%m-%d %H:%M}）"
+                + (f" 異動#{r.change_id}" if r.change_id else "")
+                + (f" {r.note}" if r.note else "")
             )
 
     # ------------------------------------------------------------------ manual / resend

@@ -1,0 +1,73 @@
+"""``POST /v1/messages:batch``: several envelopes in one request, each signed, verified,
+applied, logged and answered on its own (std 7.1.1.1, j1090: delivery throughput without
+weakening the per-message checks)."""
+
+from __future__ import annotations
+
+import json
+
+from jumin.netproto import batch
+from jumin.netproto.envelope import Envelope, NodeKey
+
+from .conftest import identity
+
+
+def _post(city, items: list[tuple[bytes, str]]):
+    return city.client.request("POST", batch.BATCH_PATH, batch.encode_request(items))
+
+
+def test_each_item_is_answered_as_if_sent_alone(city, jcode, netsim_db):
+    codes = [jcode() for _ in range(3)]
+    envelopes = [city.envelope("identity.update", identity(city, c, 1)) for c in codes]
+    sealed = [city.key.seal(e) for e in envelopes]
+    # item 2: a forged signature (another key) → 401 for that item only
+    forged = NodeKey.generate(city.code).seal(envelopes[1])
+    items = [sealed[0], (sealed[1][0], forged[1]), sealed[2]]
+    response = _post(city, items)
+    assert response.status == 200, response.content.decode()
+    answers = batch.decode_reply(response.content, 3)
+    assert [a.status for a in answers] == [200, 401, 200]
+    for envelope, answer in zip(envelopes, answers, strict=True):
+        if answer.status != 200:
+            continue
+        reply = type(response)(200, answer.content, answer.signature).verified(
+            city.public_keys[envelope.recipient]
+        )
+        assert reply.kind == "identity.update.result" and reply.body == {"status": "applied"}
+        assert reply.idempotency_key == f"reply:{envelope.id}"
+    assert json.loads(answers[1].content)["code"].startswith("signature")
+    applied = netsim_db.count("identityrecord", "juminhyo_code IN (%s, %s)", codes[0], codes[2])
+    assert applied == 2
+    assert netsim_db.count("identityrecord", "juminhyo_code = %s", codes[1]) == 0
+    outcomes = [netsim_db.log(e.id)[0]["outcome"] for e in envelopes]
+    assert outcomes == ["applied", "rejected", "applied"]
+
+
+def test_a_resent_batch_has_no_second_effect(city, jcode, netsim_db):
+    envelopes = [city.envelope("identity.update", identity(city, jcode(), 1)) for _ in range(2)]
+    items = [city.key.seal(e) for e in envelopes]
+    first = batch.decode_reply(_post(city, items).content, 2)
+    again = batch.decode_reply(_post(city, items).content, 2)  # the same bytes: a replay
+    assert [a.status for a in first] == [200, 200] and [a.content for a in again] == [
+        a.content for a in first
+    ]
+    for envelope in envelopes:
+        outcomes = [row["outcome"] for row in netsim_db.log(envelope.id)]
+        assert outcomes == ["applied", "duplicate"]
+
+
+def test_a_malformed_batch_is_refused_whole(city):
+    for content in (b"[]", b'{"items": []}', b'{"items": [{"envelope": 1}]}', b"xx"):
+        response = city.client.request("POST", batch.BATCH_PATH, content)
+        assert response.status == 400, content
+        assert json.loads(response.content)["code"].startswith("batch")
+    too_many = [(b"{}", "ed25519=x")] * (batch.MAX_ITEMS + 1)
+    response = _post(city, too_many)
+    assert response.status == 400 and json.loads(response.content)["code"] == "batch.too_many"
+
+
+def test_an_unparseable_item_is_its_own_400(city, jcode):
+    good = city.key.seal(city.envelope("identity.update", identity(city, jcode(), 1)))
+    answers = batch.decode_reply(_post(city, [(b"not json", "ed25519=AAAA"), good]).content, 2)
+    assert [a.status for a in answers] == [400, 200]
+    assert Envelope.parse(answers[1].content).kind == "identity.update.result"
