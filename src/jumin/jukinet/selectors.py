@@ -385,9 +385,13 @@ UNARRIVED_CSV_HEADER = (
 )
 
 
-def unarrived_rows(result: UnarrivedList) -> Sequence[Sequence[str]]:
-    """The list as CSV rows (header first) — for the screen's download and the CLI."""
-    return [UNARRIVED_CSV_HEADER] + [
+def unarrived_rows(
+    result: UnarrivedList, *, hidden: frozenset[str] = frozenset()
+) -> Sequence[Sequence[str]]:
+    """The list as CSV rows (header first) — for the screen's download and the CLI. The
+    住民票コード column is left out when ``hidden`` names it (std 10.4, j1390)."""
+    rows: list[Sequence[str]] = [UNARRIVED_CSV_HEADER]
+    rows += [
         (
             u.atena_no,
             u.juminhyo_code,
@@ -403,6 +407,10 @@ def unarrived_rows(result: UnarrivedList) -> Sequence[Sequence[str]]:
         )
         for u in result.items
     ]
+    if "juminhyo_code" in hidden:
+        column = list(UNARRIVED_CSV_HEADER).index("住民票コード")
+        rows = [[*row[:column], *row[column + 1 :]] for row in rows]
+    return rows
 
 
 NUMBERS_FUNCTION = "個人番号の生成要求の照会"

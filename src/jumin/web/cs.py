@@ -22,6 +22,7 @@ from jumin.core.errors import CoreError
 from jumin.core.findings import Finding, FindingsError, error
 from jumin.jukinet import inbound, queries, selectors, services
 from jumin.netproto.messages import KINDS
+from jumin.register import reads
 from jumin.web.common import staff_view, web_actor
 from jumin.web.procedure_forms import read_date
 
@@ -203,7 +204,14 @@ def query(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/cs/query.html",
-        {"nav": "cs", "values": values, "errors": errors, "result": result},
+        {
+            "nav": "cs",
+            "values": values,
+            "errors": errors,
+            "result": result,
+            # std 10.4 (j1390): the 個人番号 only to staff allowed to see it
+            "can_see_number": actor.can(Perm.MY_NUMBER_READ),
+        },
         status=status_code,
     )
 
@@ -251,13 +259,15 @@ def unarrived(request: HttpRequest) -> HttpResponse:
             )
     as_of = _date(request, "as_of", "基準日", errors)
     export = request.GET.get("format") == "csv" and not errors
-    result = selectors.unarrived(web_actor(request), days=days, as_of=as_of, export=export)
+    actor = web_actor(request)
+    hidden = reads.hidden_items(actor)  # std 10.4 (j1390): the 住民票コード column
+    result = selectors.unarrived(actor, days=days, as_of=as_of, export=export)
     if export:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         name = f"unarrived-{result.as_of:%Y%m%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response.write("\ufeff")  # BOM: spreadsheet software reads the file as UTF-8
-        csv.writer(response).writerows(selectors.unarrived_rows(result))
+        csv.writer(response).writerows(selectors.unarrived_rows(result, hidden=hidden))
         return response
     query = request.GET.copy()
     query.pop("format", None)
@@ -266,6 +276,7 @@ def unarrived(request: HttpRequest) -> HttpResponse:
         "web/cs/unarrived.html",
         {
             "nav": "cs",
+            "hidden": hidden,
             "result": result,
             "errors": errors,
             "values": request.GET,

@@ -521,7 +521,10 @@ def _render_confirm(
             "spec": spec,
             "plan": preview.plan,
             "persons": person_summaries(
-                preview.plan.persons, preview.before, preview.plan.new_households or ["-"]
+                preview.plan.persons,
+                preview.before,
+                preview.plan.new_households or ["-"],
+                hidden=reads.hidden_items(web_actor(request)),  # std 10.4 (j1390)
             ),
             "alerts": preview.plan.findings.alerts,
             "acknowledged": set(acknowledged),

@@ -113,14 +113,16 @@ def summarise(
     after: Mapping[str, Any],
     before: Mapping[str, Any] | None,
     new_households: Sequence[str] = (),
+    hidden: frozenset[str] = frozenset(),
 ) -> PersonSummary:
     """``new_households``: 世帯番号 taken for the plan (a preview rolls them back, so they are
-    shown as assigned on saving)."""
+    shown as assigned on saving). ``hidden``: the items of std 10.4 (j1390) the reader may not
+    see (``jumin.register.reads.hidden_items``) — left out, not even "changed"."""
     items: list[Item] = []
     western = after.get("resident_type") == "foreign"
-    names = [n for n in after if n in LABELS and n not in HIDDEN]
+    names = [n for n in after if n in LABELS and n not in HIDDEN and n not in hidden]
     if before is None:
-        ordered = [n for n in KEY_ITEMS if n in after] + [
+        ordered = [n for n in KEY_ITEMS if n in after and n not in hidden] + [
             n for n in names if n not in KEY_ITEMS and after.get(n) not in (None, "", False)
         ]
         items = [Item(n, LABELS[n], "", show(n, after.get(n), western=western)) for n in ordered]
@@ -154,6 +156,7 @@ def person_summaries(
     persons: Sequence[PersonPlan],
     before: Mapping[str, Mapping[str, Any]],
     new_households: Sequence[str] = (),
+    hidden: frozenset[str] = frozenset(),
 ) -> list[PersonSummary]:
     """Summaries of a preview: new persons' numbers are not final yet (``new_households``
     given), a saved draft's are."""
@@ -163,6 +166,7 @@ def person_summaries(
             p.after,
             before.get(p.atena_no) if p.base_history_no else None,
             new_households,
+            hidden,
         )
         for p in persons
     ]

@@ -35,7 +35,7 @@ from jumin.core.change_reasons import ChangeReason
 from jumin.core.findings import Finding, FindingsError, error
 from jumin.core.wareki import format_wareki, format_western
 from jumin.outbox import selectors as outbox_selectors
-from jumin.register import reviews, selectors, services
+from jumin.register import reads, reviews, selectors, services
 from jumin.register.procedures import registry
 from jumin.register.records import SNAPSHOT_FIELDS, blank_snapshot, to_json
 from jumin.web.common import place, staff_view, web_actor
@@ -188,10 +188,16 @@ class ChangeView:
     unit_name: str
 
 
-def _rows(before: dict[str, Any] | None, after: dict[str, Any], atena_no: str) -> list[ItemRow]:
+def _rows(
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    atena_no: str,
+    hidden: frozenset[str] = frozenset(),
+) -> list[ItemRow]:
     """Every item the change sets or alters, as the confirmation screen shows them
-    (``jumin.web.record_display``); the 個人番号 only as 変更あり / 記録あり, never its value."""
-    summary = summarise(atena_no, after, before)
+    (``jumin.web.record_display``); the 個人番号 only as 変更あり / 記録あり, never its value;
+    the items of std 10.4 the reader may not see (``hidden``) not at all."""
+    summary = summarise(atena_no, after, before, hidden=hidden)
     rows = []
     for item in summary.items:
         if item.name == "atena_no":
@@ -201,7 +207,7 @@ def _rows(before: dict[str, Any] | None, after: dict[str, Any], atena_no: str) -
     return rows
 
 
-def _person_diff(person: reviews.PersonChange) -> PersonDiff:
+def _person_diff(person: reviews.PersonChange, hidden: frozenset[str] = frozenset()) -> PersonDiff:
     atena = person.atena_no
     base = person.base_history_no
     after = blank_snapshot() | person.after
@@ -216,7 +222,7 @@ def _person_diff(person: reviews.PersonChange) -> PersonDiff:
         is_new=base is None,
         base_history_no=base,
         reason=reason_label(own_reason) if own_reason else "",
-        rows=_rows(before, after, atena),
+        rows=_rows(before, after, atena, hidden),
         lock=services.active_lock(atena),
     )
 
@@ -253,7 +259,8 @@ def change_detail(actor: Actor, change_id: int) -> ChangeView:
     if read is None:
         raise Http404(f"異動 {change_id} はありません。")
     change = read.change
-    persons = [_person_diff(p) for p in read.persons]
+    hidden = reads.hidden_items(actor)  # std 10.4 (j1390)
+    persons = [_person_diff(p, hidden) for p in read.persons]
     acknowledged = read.acknowledged_findings
     return ChangeView(
         change=change,

@@ -7,7 +7,6 @@ import pytest
 
 from jumin.accounts.tests.factories import StaffFactory
 from jumin.audit.models import OperationLogEntry
-from jumin.jukinet import queries
 from jumin.jukinet.models import SentMessage
 from jumin.jukinet.tests.conftest import cs_env, fake  # noqa: F401 - fixtures
 from jumin.jukinet.tests.helpers import drain, move_in, person
@@ -64,6 +63,11 @@ def test_clerk_without_permission_gets_403(client, fake):  # noqa: F811
     assert response.status_code == 403
     assert not fake.received
     assert (
-        OperationLogEntry.objects.filter(function=queries.QUERY_FUNCTION, outcome="denied").count()
+        # refused at the door (jumin.web.route_perms) before the service is reached
+        OperationLogEntry.objects.filter(
+            function="画面の表示（web:cs_query）",
+            outcome="denied",
+            detail__missing_permission="jukinet:message:read",
+        ).count()
         == 2
     )

@@ -19,6 +19,7 @@ from jumin.accounts.models import Role, Staff
 from jumin.accounts.permissions import Perm
 from jumin.accounts.tests.factories import StaffFactory
 from jumin.core.identifiers import generate_juminhyo_code
+from jumin.jukinet.tests.conftest import cs_env  # noqa: F401 - fixture
 from jumin.register import crypto, reads
 from jumin.register.models import JuminhyoCodePool, Resident
 from jumin.register.procedures import ex_officio as xo
@@ -269,3 +270,47 @@ def test_a_counter_clerk_sees_every_item_and_a_contractor_none_of_them(client):
     client.force_login(StaffFactory(roles=["certificate_contractor"]))
     contractor = html(client.get(url))
     assert HONSEKI not in contractor and person.juminhyo_code not in contractor
+
+
+# --------------------------------------------------------------------------- review (審査)
+
+
+def test_review_screen_leaves_out_items_the_reviewer_may_not_see(client):
+    # std 10.4 (j1390): 「異動・証明を含む全ての画面」 — the review's before/after too
+    person = japanese()
+    data = xo.AmendmentInput.model_validate(
+        {"atena_no": person.atena_no, "changes": {"honseki": NEW_HONSEKI}}
+    )
+    change = xo.submit_ex_officio_amendment(f.clerk(), data)
+    url = f"/changes/{change.pk}/"
+    shown = html(login(client, Perm.CHANGE_REVIEW, Perm.HONSEKI_READ).get(url))
+    assert HONSEKI in shown and NEW_HONSEKI in shown
+    client.logout()
+    hidden = html(login(client, Perm.CHANGE_REVIEW).get(url))
+    assert HONSEKI not in hidden and NEW_HONSEKI not in hidden
+    assert person.atena_no in hidden  # the change itself is shown
+
+
+# --------------------------------------------------------------------------- CS lists and CSV
+
+
+def test_unarrived_list_and_csv_leave_out_the_code_without_the_permission(client, cs_env):  # noqa: F811
+    # std 10.4 (j1390) on a list and its CSV export (転入通知未着者一覧, std 4.1.3.1.4)
+    from jumin.jukinet.tests import helpers as h
+
+    _, [person] = h.move_in(h.person())
+    h.commit_move_out(person, card=False)
+    person.refresh_from_db()
+    assert person.juminhyo_code
+    as_of = (TODAY + dt.timedelta(days=30)).isoformat()
+    reader = (Perm.JUKINET_MESSAGE_READ, Perm.DATA_EXTRACT)
+    for perms, shown in ((reader, False), ((*reader, Perm.JUMINHYO_CODE_READ), True)):
+        login(client, *perms)
+        page = html(client.get("/cs/unarrived/", {"as_of": as_of}))
+        export = client.get("/cs/unarrived/", {"as_of": as_of, "format": "csv"})
+        text = export.content.decode("utf-8-sig")
+        assert person.atena_no in page and person.atena_no in text
+        for markup in (page, text):
+            assert (person.juminhyo_code in markup) is shown
+            assert ("住民票コード" in markup) is shown
+        client.logout()
