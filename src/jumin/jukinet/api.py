@@ -62,7 +62,7 @@ class IdentityQueryOut(Schema):
 
 
 @router.post("/identity-query", response=IdentityQueryOut)
-@requires(Perm.JUKINET_MESSAGE_READ)
+@requires(Perm.JUKINET_IDENTITY_QUERY)
 def identity_query(request: HttpRequest, payload: IdentityQueryIn) -> Any:
     """本人確認情報の照会（J-LIS）: by 住民票コード, 個人番号 or the four items."""
     four = payload.four_items.model_dump(exclude_none=True) if payload.four_items else None

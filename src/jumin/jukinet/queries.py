@@ -152,9 +152,9 @@ def query_identity(
 ) -> QueryResult:
     """本人確認情報の照会: send ``identity.query`` to J-LIS and return its matches.
 
-    Refuses (``PermissionDenied``, logged) without ``Perm.JUKINET_MESSAGE_READ`` and
+    Refuses (``PermissionDenied``, logged) without ``Perm.JUKINET_IDENTITY_QUERY`` and
     (``FindingsError``) without a purpose or a valid criterion."""
-    authorize(actor, Perm.JUKINET_MESSAGE_READ, QUERY_FUNCTION)
+    authorize(actor, Perm.JUKINET_IDENTITY_QUERY, QUERY_FUNCTION)
     query = _check(purpose, juminhyo_code, my_number, four_items)
     exchange = services.call(
         actor,

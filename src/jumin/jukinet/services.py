@@ -46,7 +46,7 @@ def _refuse(code: str, message: str, *, field: str = "", remedy: str = "") -> Fi
 def set_manual_mode(actor: Actor, manual: bool, *, reason: str = "") -> CsSetting:
     """一時的に手動連携に切り替える (std 7.1.1.1, j1090): while on, the worker sends nothing
     and messages wait in the outbox, in order; switching off resumes delivery."""
-    authorize(actor, Perm.JUKINET_MESSAGE_RETRY, MANUAL_FUNCTION)
+    authorize(actor, Perm.JUKINET_DELIVERY_MANAGE, MANUAL_FUNCTION)
     reason = reason.strip()
     if len(reason) > 200:
         raise _refuse("cs.reason_too_long", "理由は200文字以内で入力してください。", field="reason")

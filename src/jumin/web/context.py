@@ -25,6 +25,7 @@ class _Can:
         "support": "web:support_list",
         "certificates": "web:certificates",
         "cs": "web:cs_status",
+        "cs_query": "web:cs_query",
         "audit": "web:audit_search",
         "audit_verify": "web:audit_verify",
         "staff_manage": "web:admin_staff_list",

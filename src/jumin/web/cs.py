@@ -184,7 +184,7 @@ def query(request: HttpRequest) -> HttpResponse:
     """本人確認情報の照会（J-LIS）: purpose (required) and 住民票コード (prefilled from
     ``?juminhyo_code=``); the query is sent on POST and shows the matches."""
     actor = web_actor(request)
-    authorize(actor, Perm.JUKINET_MESSAGE_READ, queries.QUERY_FUNCTION)
+    authorize(actor, Perm.JUKINET_IDENTITY_QUERY, queries.QUERY_FUNCTION)
     source = request.POST if request.method == "POST" else request.GET
     values = {
         "purpose": str(source.get("purpose", "")).strip()[:200],

@@ -107,13 +107,13 @@ ROUTES: dict[str, Rule] = {
     # 住基ネット（CS） (std 7.1.1)
     "web:cs_status": needs(Perm.JUKINET_MESSAGE_READ),
     # 送信の切替（手動・自動） is its own function (std 10.3): JUKINET_DELIVERY_MANAGE as well
-    "web:cs_manual": needs(Perm.JUKINET_MESSAGE_RETRY, Perm.JUKINET_DELIVERY_MANAGE),
+    "web:cs_manual": needs(Perm.JUKINET_DELIVERY_MANAGE),
     "web:cs_sent": needs(Perm.JUKINET_MESSAGE_READ),
     "web:cs_failures": needs(Perm.JUKINET_MESSAGE_READ),
     "web:cs_message": needs(Perm.JUKINET_MESSAGE_READ),
     "web:cs_resend": needs(Perm.JUKINET_MESSAGE_RETRY),
     # 本人確認情報の照会 is its own function (std 10.3): JUKINET_IDENTITY_QUERY as well
-    "web:cs_query": needs(Perm.JUKINET_MESSAGE_READ, Perm.JUKINET_IDENTITY_QUERY),
+    "web:cs_query": needs(Perm.JUKINET_IDENTITY_QUERY),
     "web:cs_inbound": needs(Perm.JUKINET_MESSAGE_READ),
     "web:cs_unarrived": needs(Perm.JUKINET_MESSAGE_READ),  # its CSV: see the selector
     "web:cs_numbers": needs(Perm.JUKINET_MESSAGE_READ),

@@ -36,7 +36,7 @@ def _cs_reader() -> Actor:
     """A member of staff who may query the CS but not see 個人番号."""
     role, _ = Role.objects.get_or_create(
         code="cs_reader",
-        defaults={"name": "CS照会", "permissions": [Perm.JUKINET_MESSAGE_READ.value]},
+        defaults={"name": "CS照会", "permissions": [Perm.JUKINET_IDENTITY_QUERY.value]},
     )
     staff = StaffFactory()
     staff.roles.add(role)

@@ -67,7 +67,7 @@ def test_clerk_without_permission_gets_403(client, fake):  # noqa: F811
         OperationLogEntry.objects.filter(
             function="画面の表示（web:cs_query）",
             outcome="denied",
-            detail__missing_permission="jukinet:message:read",
+            detail__missing_permission="jukinet:identity:query",
         ).count()
         == 2
     )

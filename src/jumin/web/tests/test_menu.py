@@ -27,7 +27,7 @@ def test_menu_links_match_the_route_table(client, role):
     html = client.get(reverse("web:home")).content.decode()
     nav = NAV.search(html)
     assert nav is not None
-    for route in _Can.ROUTES.values():
+    for route in set(_Can.ROUTES.values()) - {"web:cs_query"}:  # not in the main menu
         shown = f'href="{reverse(route)}"' in nav.group(1)
         allowed = ROUTES[route].allows(spec.permissions)
         if route == "web:audit_verify" and ROUTES["web:audit_search"].allows(spec.permissions):
