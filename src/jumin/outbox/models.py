@@ -30,7 +30,16 @@ class OutboxMessage(models.Model):
     class Meta:
         verbose_name = "送信待ちメッセージ (outbox message)"
         ordering: ClassVar = ["id"]
-        indexes: ClassVar = [models.Index(fields=["status", "available_at", "id"])]
+        indexes: ClassVar = [
+            models.Index(fields=["status", "available_at", "id"]),
+            # "is there an older pending message of this person?" — asked for every message
+            # the CS worker claims (jumin.jukinet.worker.eligible)
+            models.Index(
+                fields=["ordering_key", "id"],
+                condition=models.Q(status="pending"),
+                name="outbox_pending_person",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} → {self.destination} ({self.ordering_key})"

@@ -73,7 +73,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         deliver = sub.add_parser("deliver", help="送信待ちのメッセージを全国側に送信する")
         deliver.add_argument("--once", action="store_true", help="送信できるものを送ったら終了する")
-        deliver.add_argument("--batch", type=int, default=100, help="1回に取り出す件数（既定100）")
+        deliver.add_argument("--batch", type=int, default=500, help="1回に取り出す件数（既定500）")
         deliver.add_argument("--concurrency", type=int, default=None, help="同時送信数")
         deliver.add_argument(
             "--idle", type=float, default=1.0, help="送信するものがないときの待ち秒数"
