@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -236,7 +237,7 @@ if PRODUCTION and not WEBAUTHN_ORIGINS:
     )
 
 # Timing-sensitive and user-facing defaults for the register; later issues add to this.
-JUMIN = {
+JUMIN: dict[str, Any] = {
     "MODE": MODE,
     # staff authentication (std 10.3, j1380; docs/guide/staff-authentication.md)
     "WEBAUTHN_RP_ID": _env("JUMIN_WEBAUTHN_RP_ID", "localhost"),
