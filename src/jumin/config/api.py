@@ -415,6 +415,6 @@ def health(request: HttpRequest) -> dict[str, str]:
     return {
         "status": "ok",
         "version": jumin.__version__,
-        "mode": settings.JUMIN["MODE"],
+        "mode": str(settings.JUMIN["MODE"]),
         "database": connection.vendor,
     }

@@ -205,7 +205,7 @@ def core_check(findings: Findings, field: str, func: Callable[..., str], value: 
 
 
 def pool_minimum() -> int:
-    return int(settings.JUMIN.get("JUMINHYO_CODE_POOL_MINIMUM", DEFAULT_POOL_MINIMUM))
+    return int(str(settings.JUMIN.get("JUMINHYO_CODE_POOL_MINIMUM", DEFAULT_POOL_MINIMUM)))
 
 
 def free_code_count() -> int:
