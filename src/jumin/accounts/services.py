@@ -1294,3 +1294,40 @@ def import_roles(actor: Actor, text: str) -> int:
                 },
             )
     return len(rows)
+
+
+SYSTEM_ORG_UNIT = "system"
+
+
+def system_account(staff_id: str, *, name: str, name_kana: str) -> Staff:
+    """The account recorded as 入力者 of what the system itself enters (e.g. the CS's drafts).
+    It cannot log in (inactive, unusable password, no role), so every member of staff differs
+    from it. Created on first use, in its own transaction with its settings-change entry."""
+    existing = Staff.objects.filter(staff_id=staff_id).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        unit, _ = OrgUnit.objects.get_or_create(
+            code=SYSTEM_ORG_UNIT,
+            defaults={"name": "システム（自動入力）", "kind": OrgUnit.Kind.DIVISION},
+        )
+        staff, created = Staff.objects.get_or_create(
+            staff_id=staff_id,
+            defaults={
+                "name": name,
+                "name_kana": name_kana,
+                "org_unit": unit,
+                "valid_from": timezone.localdate(),
+                "is_active": False,
+            },
+        )
+        if created:
+            staff.set_unusable_password()
+            staff.save(update_fields=["password"])
+            audit.record(
+                Actor.system("batch", staff_id),
+                category=Category.SETTINGS_CHANGE,
+                function="システム用アカウントの作成",
+                detail={"staff_id": staff_id, "login": False},
+            )
+    return staff

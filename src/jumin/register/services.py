@@ -19,8 +19,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from jumin.accounts import services as account_services
 from jumin.accounts.actor import Actor
-from jumin.accounts.models import OrgUnit, Staff
+from jumin.accounts.models import Staff
 from jumin.accounts.permissions import Perm
 from jumin.accounts.services import authorize
 from jumin.audit import services as audit
@@ -236,35 +237,16 @@ def _check_locks(actor: Actor, atena_nos: Iterable[str]) -> None:
 
 
 SYSTEM_OPERATOR_ID = "batch:cs"
-SYSTEM_ORG_UNIT = "system"
 
 
 def system_operator() -> Staff:
     """The account recorded as 入力者 of a draft the system actor enters (only procedures
     flagged ``system_enterable`` in the registry: the CS's 転入通知の受理 and 個人番号の記録).
-    It cannot log in (inactive, no password, no role), so every member of staff differs from
-    it and the reviewer who commits such a draft is always someone else (invariant 3)."""
-    existing = Staff.objects.filter(staff_id=SYSTEM_OPERATOR_ID).first()
-    if existing is not None:
-        return existing
-    unit, _ = OrgUnit.objects.get_or_create(
-        code=SYSTEM_ORG_UNIT,
-        defaults={"name": "システム（自動入力）", "kind": OrgUnit.Kind.DIVISION},
+    It cannot log in, so the reviewer who commits such a draft is always someone else
+    (invariant 3)."""
+    return account_services.system_account(
+        SYSTEM_OPERATOR_ID, name="住基ネットCS（自動入力）", name_kana="ジュウキネットシーエス"
     )
-    staff, created = Staff.objects.get_or_create(
-        staff_id=SYSTEM_OPERATOR_ID,
-        defaults={
-            "name": "住基ネットCS（自動入力）",
-            "name_kana": "ジュウキネットシーエス",
-            "org_unit": unit,
-            "valid_from": timezone.localdate(),
-            "is_active": False,
-        },
-    )
-    if created:
-        staff.set_unusable_password()
-        staff.save(update_fields=["password"])
-    return staff
 
 
 def save_draft(
