@@ -111,7 +111,14 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     BuiltinRole(
         "counter_clerk",
         "窓口担当",
-        _READ | _FIELDS | {Perm.CHANGE_DRAFT, Perm.CHANGE_CANCEL, Perm.CERTIFICATE_ISSUE},
+        _READ
+        | _FIELDS
+        | {
+            Perm.CHANGE_DRAFT,
+            Perm.CHANGE_CANCEL,
+            Perm.CERTIFICATE_ISSUE,
+            Perm.JUMINHYO_CODE_ASSIGN,
+        },
     ),
     BuiltinRole(
         "reviewer",

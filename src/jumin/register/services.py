@@ -387,15 +387,19 @@ def submit_plan(
     acknowledged: Sequence[str] = (),
     idempotency_key: str | None = None,
     cancels: Change | None = None,
+    also_needs: Perm | None = None,
 ) -> Change:
     """Plan a procedure and save its draft in one transaction — how every procedure submits.
 
-    The permission is checked before the transaction, so a refusal stays in the operation
-    log; a resubmitted form (same idempotency key) returns its draft before planning, so it
-    takes no second number or code and encrypts nothing; anything the planner wrote (numbers,
-    an encrypted 個人番号) rolls back with a refused draft.
+    The permission (and ``also_needs``, for a function with a permission of its own) is
+    checked before the transaction, so a refusal stays in the operation log; a resubmitted
+    form (same idempotency key) returns its draft before planning, so it takes no second
+    number or code and encrypts nothing; anything the planner wrote (numbers, an encrypted
+    個人番号) rolls back with a refused draft.
     """
     authorize(actor, Perm.CHANGE_DRAFT, "異動の入力")
+    if also_needs is not None:  # a function the catalogue controls on its own (std 10.3)
+        authorize(actor, also_needs, also_needs.label)
     previewing = _preview.get()
     if idempotency_key and previewing is None:
         existing = Change.objects.filter(idempotency_key=idempotency_key).first()

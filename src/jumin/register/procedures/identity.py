@@ -45,6 +45,7 @@ from django.utils import timezone
 from pydantic import BaseModel, Field, SecretStr
 
 from jumin.accounts.actor import Actor
+from jumin.accounts.permissions import Perm
 from jumin.core.change_reasons import ChangeReason
 from jumin.core.errors import CoreError
 from jumin.core.findings import Findings, alert, error
@@ -85,6 +86,7 @@ def submit_plan(
     *,
     acknowledged: Sequence[str] = (),
     idempotency_key: str | None = None,
+    also_needs: Perm | None = None,
 ) -> Change:
     """Run ``planner`` and save its draft in one transaction.
 
@@ -93,7 +95,12 @@ def submit_plan(
     so that it takes no second 住民票コード and encrypts nothing.
     """
     return services.submit_plan(
-        planner, actor, data, acknowledged=acknowledged, idempotency_key=idempotency_key
+        planner,
+        actor,
+        data,
+        acknowledged=acknowledged,
+        idempotency_key=idempotency_key,
+        also_needs=also_needs,
     )
 
 
@@ -832,7 +839,7 @@ def plan_former_family_name_removal(actor: Actor, data: FormerFamilyNameRemovalI
 
 
 def make_submit(
-    planner: Callable[[Actor, InputT], DraftPlan],
+    planner: Callable[[Actor, InputT], DraftPlan], *, also_needs: Perm | None = None
 ) -> Callable[..., Change]:
     def submit(
         actor: Actor,
@@ -842,16 +849,23 @@ def make_submit(
         idempotency_key: str | None = None,
     ) -> Change:
         return submit_plan(
-            planner, actor, data, acknowledged=acknowledged, idempotency_key=idempotency_key
+            planner,
+            actor,
+            data,
+            acknowledged=acknowledged,
+            idempotency_key=idempotency_key,
+            also_needs=also_needs,
         )
 
     submit.__doc__ = f"Enter as a draft: {planner.__name__.removeprefix('plan_')}."
     return submit
 
 
-submit_juminhyo_code_assign = make_submit(plan_juminhyo_code_assign)
-submit_juminhyo_code_change = make_submit(plan_juminhyo_code_change)
-submit_juminhyo_code_correction = make_submit(plan_juminhyo_code_correction)
+# 住民票コードの付番 is a function of its own in the permission catalogue (std 10.3, j1380)
+_CODE = Perm.JUMINHYO_CODE_ASSIGN
+submit_juminhyo_code_assign = make_submit(plan_juminhyo_code_assign, also_needs=_CODE)
+submit_juminhyo_code_change = make_submit(plan_juminhyo_code_change, also_needs=_CODE)
+submit_juminhyo_code_correction = make_submit(plan_juminhyo_code_correction, also_needs=_CODE)
 submit_my_number_record = make_submit(plan_my_number_record)
 submit_my_number_change = make_submit(plan_my_number_change)
 submit_former_family_name_entry = make_submit(plan_former_family_name_entry)

@@ -246,6 +246,30 @@ def test_a_reviewer_cannot_enter_a_draft_and_the_refusal_stays_logged():
     assert identity.free_code_count() == 10
 
 
+def test_code_assignment_is_a_permission_of_its_own():
+    # std 10.3 (j1380): 4.3.1 住民票コード付番 is controlled independently of 異動の入力
+    from jumin.accounts.actor import Actor
+    from jumin.accounts.models import Role
+    from jumin.accounts.permissions import Perm
+    from jumin.accounts.tests.factories import StaffFactory
+
+    fill_pool()
+    person = resident()
+    Role.objects.create(code="entry_only", name="入力のみ", permissions=[Perm.CHANGE_DRAFT.value])
+    staff = StaffFactory()
+    staff.roles.add(Role.objects.get(code="entry_only"))
+    data = identity.JuminhyoCodeAssignInput(atena_no=person.atena_no)
+    changes = Change.objects.count()
+    with pytest.raises(PermissionDenied):
+        identity.submit_juminhyo_code_assign(Actor.of(staff, None, "web"), data)
+    assert OperationLogEntry.objects.filter(
+        outcome="denied", detail__missing_permission=Perm.JUMINHYO_CODE_ASSIGN.value
+    ).exists()
+    assert identity.free_code_count() == 10 and Change.objects.count() == changes
+    with pytest.raises(PermissionDenied):  # the confirmation screen's preview too
+        services.preview(identity.submit_juminhyo_code_assign, Actor.of(staff, None, "web"), data)
+
+
 def test_change_request_gives_a_new_code_and_keeps_the_my_number():
     # std 4.3.2 (j880); 法第30条の4: the 個人番号 stays
     fill_pool()
