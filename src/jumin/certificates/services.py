@@ -896,6 +896,10 @@ def _overflow_mode() -> str:
         raise _config_findings(exc) from exc
 
 
+# The file name the screens give a preview (web.certificates) and the print log records.
+PREVIEW_FILE_NAME = "preview.pdf"
+
+
 def _print_log(
     actor: Actor,
     p: Plan,
@@ -951,7 +955,7 @@ def preview(actor: Actor, data: CertificateRequestIn) -> PreviewResult:
             pages=rendered.pages,
             documents_count=len(built),
             my_number=False,
-            extra={"overflows": rendered.overflows},
+            extra={"overflows": rendered.overflows, "files": [PREVIEW_FILE_NAME]},
         )
     return PreviewResult(
         pdf=rendered.pdf,
@@ -1117,6 +1121,7 @@ def issue(
                 "request_id": request.pk,
                 "receipt_no": request.receipt_no,
                 "issue_numbers": numbers,
+                "files": [f"{item[2]}.pdf" for item in produced],
                 "fee_total": fee_total,
                 "reissue": p.reissue,
             },
@@ -1308,8 +1313,12 @@ def issued_pdf(actor: Actor, issue_id: str) -> bytes:
                 "issue_id": issued.issue_id,
                 "issue_number": issued.issue_number,
                 "title": KIND_LABELS.get(issued.kind, issued.kind),
+                "files": [f"{issued.issue_id}.pdf"],
+                "copies": 1,
                 "pages": issued.pages,
                 "terminal": actor.terminal_name,
+                "printer": conf.printer(),
+                "seal": True,
                 "output": "ファイル出力",
             },
         )

@@ -400,7 +400,7 @@ def _post(request: HttpRequest, atena_no: str) -> HttpResponse:
         return render(request, "web/certificates/form.html", ctx, status=422)
     if action == "preview_pdf":
         response = HttpResponse(result.pdf, content_type="application/pdf")
-        response["Content-Disposition"] = 'inline; filename="preview.pdf"'
+        response["Content-Disposition"] = f'inline; filename="{services.PREVIEW_FILE_NAME}"'
         response["Cache-Control"] = "no-store"
         return response
     images: list[str] = []

@@ -656,6 +656,16 @@ def test_preview_and_issue_are_in_the_operation_log_with_the_print_log_items(cle
     assert entry.category == Category.DOCUMENT_ISSUE
     assert entry.detail["issue_numbers"] == [i.issue_number for i in req.issues.all()]
     assert entry.detail["receipt_no"] == req.receipt_no and entry.detail["seal"] is True
+    # 対象ファイル名: the preview's and each issued file's
+    issued = list(req.issues.all())
+    assert entry.detail["files"] == [f"{i.issue_id}.pdf" for i in issued]
+    preview_entry = OperationLogEntry.objects.get(function=services.PREVIEW_FUNCTION)
+    assert preview_entry.detail["files"] == [services.PREVIEW_FILE_NAME]
+    services.issued_pdf(clerk, issued[0].issue_id)
+    download = OperationLogEntry.objects.get(function=services.DOWNLOAD_FUNCTION)
+    assert download.category == Category.PRINT
+    assert download.detail["files"] == [f"{issued[0].issue_id}.pdf"]
+    assert {"printer", "seal", "copies", "terminal", "output"} <= set(download.detail)
 
 
 def test_a_refusal_is_recorded_with_its_reason(clerk, family):
