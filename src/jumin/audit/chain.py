@@ -15,6 +15,23 @@ from typing import Any
 
 GENESIS_HASH = "0" * 64
 
+# The fields an entry's hash covers, as named in ``entry_hash`` (and on the model).
+HASHED_FIELDS = (
+    "seq",
+    "occurred_at",
+    "operator_code",
+    "terminal_name",
+    "place",
+    "category",
+    "function",
+    "screen",
+    "targets",
+    "my_number_accessed",
+    "outcome",
+    "detail",
+    "prev_hash",
+)
+
 
 def canonical_time(value: dt.datetime) -> str:
     """UTC, microsecond precision: the same text on SQLite and PostgreSQL."""
@@ -56,3 +73,9 @@ def entry_hash(
     }
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def hash_of(entry: Any) -> str:
+    """``entry_hash`` of anything with the hashed fields as attributes (a model instance or
+    a named row)."""
+    return entry_hash(**{name: getattr(entry, name) for name in HASHED_FIELDS})

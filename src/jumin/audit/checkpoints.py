@@ -10,12 +10,20 @@ does not hold — to one append-only file per day in ``JUMIN_AUDIT_CHECKPOINT_DI
 
 - a checkpoint beyond the log's last entry → the tail was cut off (truncation);
 - a checkpoint whose hash differs from the entry at its ``seq`` → the entry was rewritten;
-- a checkpoint whose signature does not verify → the checkpoint itself is forged.
+- a checkpoint whose signature does not verify → the checkpoint itself is forged;
+- an archive mark (``archived_through``, ``anchor_hash``) that no signed *archive* line
+  attests → entries were deleted without going through ``jumin audit archive`` (the
+  triggers let anyone who can update the mark delete up to it).
+
+What cannot be detected: entries appended after the newest checkpoint and then deleted (with
+the head rewound) before the next one — at most the interval of the timer, or longer if the
+timer stopped (the verify screen shows the newest checkpoint's time).
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -133,40 +141,73 @@ class Checkpoint:
     signature: str
     file: str = ""
     line: int = 0
+    kind: str = ""  # "" a checkpoint of the head; ARCHIVE_MARK the anchor of an archive
 
     def body(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "seq": self.seq,
             "entry_hash": self.entry_hash,
             "time": self.time,
             "key_id": self.key_id,
         }
+        if self.kind:
+            body["kind"] = self.kind
+        return body
+
+
+ARCHIVE_MARK = "archive"
 
 
 def write_checkpoint(
     *, directory: Path | None = None, key: Ed25519PrivateKey | None = None
 ) -> Checkpoint:
     """Sign the chain's current end and append it to today's file (UTC day)."""
-    key = key or load_key()
-    directory = directory or checkpoint_dir()
     head = OperationLogHead.objects.filter(pk=1).first()
     seq, digest = (head.last_seq, head.last_hash) if head else (0, "0" * 64)
+    return _write(seq, digest, "", directory=directory, key=key)
+
+
+def write_archive_mark(
+    seq: int,
+    anchor_hash: str,
+    *,
+    directory: Path | None = None,
+    key: Ed25519PrivateKey | None = None,
+) -> Checkpoint:
+    """Attest, before the entries are deleted, that ``jumin audit archive`` archived the log
+    through ``seq`` (whose hash is ``anchor_hash``): the one mark ``verify`` accepts."""
+    return _write(seq, anchor_hash, ARCHIVE_MARK, directory=directory, key=key)
+
+
+def _write(
+    seq: int,
+    digest: str,
+    kind: str,
+    *,
+    directory: Path | None,
+    key: Ed25519PrivateKey | None,
+) -> Checkpoint:
+    key = key or load_key()
+    directory = directory or checkpoint_dir()
     now = timezone.now()
-    body = {
-        "seq": seq,
-        "entry_hash": digest,
-        "time": canonical_time(now),
-        "key_id": key_id(key.public_key()),
-    }
+    cp = Checkpoint(
+        seq=seq,
+        entry_hash=digest,
+        time=canonical_time(now),
+        key_id=key_id(key.public_key()),
+        signature="",
+        kind=kind,
+    )
+    body = cp.body()
     signature = sign(key, body)
     path = directory / f"{FILE_PREFIX}{now.astimezone(dt.UTC):%Y-%m-%d}.jsonl"
     _append_line(path, json.dumps({**body, "signature": signature}, sort_keys=True))
-    return Checkpoint(**body, signature=signature, file=path.name)  # type: ignore[arg-type]
+    return dataclasses.replace(cp, signature=signature, file=path.name)
 
 
 @dataclass(frozen=True)
 class CheckpointProblem:
-    kind: str  # "truncated", "mismatch", "forged", "unreadable"
+    kind: str  # "truncated", "mismatch", "forged", "unreadable", "archive"
     message: str
     seq: int = 0
 
@@ -207,6 +248,7 @@ def read_checkpoints(
                         signature=str(data["signature"]),
                         file=path.name,
                         line=number,
+                        kind=str(data.get("kind") or ""),
                     )
                 )
             except (ValueError, KeyError, TypeError):
@@ -231,7 +273,7 @@ def verify_checkpoints(
     """Compare every checkpoint with the log as it is now (``last_seq``: the last entry)."""
     report = CheckpointReport()
     found, report.problems = read_checkpoints(directory)
-    if not found and not report.problems:
+    if not found and not report.problems and not archived_through:
         return report  # none written yet: nothing to compare (the screen says so)
     if public is None:
         try:
@@ -241,6 +283,7 @@ def verify_checkpoints(
             return report
     wanted = {c.seq for c in found if archived_through < c.seq <= last_seq}
     hashes = dict(OperationLogEntry.objects.filter(seq__in=wanted).values_list("seq", "entry_hash"))
+    attested = not archived_through
     for cp in found:
         report.checked += 1
         where = f"{cp.file} {cp.line} 行目（連番 {cp.seq}、{cp.time}）"
@@ -253,6 +296,8 @@ def verify_checkpoints(
                 )
             )
             continue
+        if cp.kind == ARCHIVE_MARK and (cp.seq, cp.entry_hash) == (archived_through, anchor_hash):
+            attested = True
         if report.latest is None or cp.seq >= report.latest.seq:
             report.latest = cp
         if cp.seq == 0:
@@ -288,4 +333,15 @@ def verify_checkpoints(
                     cp.seq,
                 )
             )
+    if not attested:
+        report.problems.append(
+            CheckpointProblem(
+                "archive",
+                f"アーカイブ済みの印（連番 {archived_through} まで）を裏付ける署名付きの"
+                "アーカイブ記録がチェックポイントにありません。`jumin audit archive` を経ずに"
+                f"連番 {archived_through} 以前のエントリが削除された疑いがあります"
+                "（アーカイブファイルとチェックポイントを保全してください）。",
+                archived_through,
+            )
+        )
     return report

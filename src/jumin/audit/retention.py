@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from jumin.audit import access, checkpoints
-from jumin.audit.chain import canonical_time, entry_hash
+from jumin.audit.chain import HASHED_FIELDS, canonical_time, entry_hash, hash_of
 from jumin.audit.models import ArchiveState, AuditSettings, Category, OperationLogEntry
 from jumin.audit.selectors import archive_state
 from jumin.audit.services import record
@@ -250,6 +250,8 @@ def archive(
                 )
             body = {
                 "type": "trailer",
+                "from_seq": from_seq,
+                "through_seq": through,
                 "count": count,
                 "last_hash": prev,
                 "sha256": digest.hexdigest(),
@@ -262,12 +264,28 @@ def archive(
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    # read back what is on disk: nothing is deleted unless the file proves every entry
+    problems = verify_archive(final, key.public_key())
+    if problems:
+        raise ArchiveError(
+            f"書き込んだアーカイブファイル {name} を検証できないため、アーカイブを中止しました"
+            "（何も削除していません）: " + " ".join(problems)
+        )
     file_sha = hashlib.sha256(final.read_bytes()).hexdigest()
+    # the signed attestation of the new mark, outside the database: without it, ``verify``
+    # reports a mark moved forward by hand (and the entries it let delete)
+    checkpoints.write_archive_mark(through, prev, key=key)
 
     with transaction.atomic():
         ArchiveState.objects.get_or_create(
             pk=1, defaults={"archived_through": 0, "anchor_hash": state.anchor_hash}
         )
+        locked = ArchiveState.objects.select_for_update().get(pk=1)
+        if locked.archived_through != state.archived_through:
+            raise ArchiveError(
+                f"別のアーカイブ処理が連番 {locked.archived_through} までアーカイブしました。"
+                "アーカイブを中止しました（何も削除していません）。もう一度実行してください。"
+            )
         ArchiveState.objects.filter(pk=1).update(
             archived_through=through,
             anchor_hash=prev,
@@ -295,21 +313,7 @@ def archive(
 
 
 def _recompute(entry: OperationLogEntry) -> str:
-    return entry_hash(
-        seq=entry.seq,
-        occurred_at=entry.occurred_at,
-        operator_code=entry.operator_code,
-        terminal_name=entry.terminal_name,
-        place=entry.place,
-        category=entry.category,
-        function=entry.function,
-        screen=entry.screen,
-        targets=entry.targets,
-        my_number_accessed=entry.my_number_accessed,
-        outcome=entry.outcome,
-        detail=entry.detail,
-        prev_hash=entry.prev_hash,
-    )
+    return hash_of(entry)
 
 
 def verify_archive(path: Path, public: Ed25519PublicKey | None = None) -> list[str]:
@@ -330,30 +334,23 @@ def verify_archive(path: Path, public: Ed25519PublicKey | None = None) -> list[s
         return [f"{path.name}: アーカイブファイルを読めません（改変の疑い）。"]
     if header.get("format") != ARCHIVE_FORMAT or trailer.get("type") != "trailer":
         return [f"{path.name}: 操作ログのアーカイブファイルではありません。"]
-    prev = header["anchor_hash"]
-    expected = int(header["from_seq"])
+    try:
+        prev = str(header["anchor_hash"])
+        expected = int(header["from_seq"])
+        int(header["through_seq"])
+    except (KeyError, TypeError, ValueError):
+        return [f"{path.name}: アーカイブファイルのヘッダーを読めません（改変の疑い）。"]
     digest.update(lines[0])
-    for raw in lines[1:-1]:
+    for number, raw in enumerate(lines[1:-1], start=2):
         digest.update(raw)
-        data = json.loads(raw)
-        seq = int(data["seq"])
-        recomputed = entry_hash(
-            seq=seq,
-            occurred_at=dt.datetime.strptime(data["occurred_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-                tzinfo=dt.UTC
-            ),
-            operator_code=data["operator_code"],
-            terminal_name=data["terminal_name"],
-            place=data["place"],
-            category=data["category"],
-            function=data["function"],
-            screen=data["screen"],
-            targets=data["targets"],
-            my_number_accessed=data["my_number_accessed"],
-            outcome=data["outcome"],
-            detail=data["detail"],
-            prev_hash=data["prev_hash"],
-        )
+        try:
+            data = json.loads(raw)
+            seq = int(data["seq"])
+            recomputed = _recompute_archived(data)
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"{path.name}: {number} 行目を読めません（改変の疑い）。")
+            expected += 1
+            continue
         if seq != expected or data["prev_hash"] != prev or recomputed != data["entry_hash"]:
             problems.append(
                 f"{path.name}: 連番 {seq} の内容または連鎖が一致しません（改ざんの疑い）。"
@@ -367,8 +364,24 @@ def verify_archive(path: Path, public: Ed25519PublicKey | None = None) -> list[s
         )
     if not checkpoints.signature_ok(public, body, str(trailer.get("signature", ""))):
         problems.append(f"{path.name}: トレーラーの署名が正しくありません（偽造の疑い）。")
-    if expected - 1 != int(header["through_seq"]) or prev != trailer.get("last_hash"):
+    signed_range = (
+        trailer.get("from_seq", header["from_seq"]),
+        trailer.get("through_seq", header["through_seq"]),
+    )
+    if (
+        expected - 1 != int(header["through_seq"])
+        or prev != trailer.get("last_hash")
+        or signed_range != (header["from_seq"], header["through_seq"])
+    ):
         problems.append(
             f"{path.name}: エントリの範囲または最後のハッシュがヘッダー・トレーラーと一致しません。"
         )
     return problems
+
+
+def _recompute_archived(data: dict[str, Any]) -> str:
+    values = {name: data[name] for name in HASHED_FIELDS}
+    values["occurred_at"] = dt.datetime.strptime(
+        data["occurred_at"], "%Y-%m-%dT%H:%M:%S.%fZ"
+    ).replace(tzinfo=dt.UTC)
+    return entry_hash(**values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from jumin.audit.chain import GENESIS_HASH, entry_hash
+from jumin.audit.chain import GENESIS_HASH, HASHED_FIELDS, hash_of
 from jumin.audit.models import (
     ArchiveState,
     OperationLogEntry,
@@ -33,22 +33,7 @@ class ChainReport:
         return not self.problems
 
 
-_CHAIN_FIELDS = (
-    "seq",
-    "occurred_at",
-    "operator_code",
-    "terminal_name",
-    "place",
-    "category",
-    "function",
-    "screen",
-    "targets",
-    "my_number_accessed",
-    "outcome",
-    "detail",
-    "prev_hash",
-    "entry_hash",
-)
+_CHAIN_FIELDS = (*HASHED_FIELDS, "entry_hash")
 
 
 def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
@@ -81,21 +66,7 @@ def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
                     f"連番 {expected_seq}〜{entry.seq - 1} のエントリがありません（削除の疑い）。",
                 )
             )
-        recomputed = entry_hash(
-            seq=entry.seq,
-            occurred_at=entry.occurred_at,
-            operator_code=entry.operator_code,
-            terminal_name=entry.terminal_name,
-            place=entry.place,
-            category=entry.category,
-            function=entry.function,
-            screen=entry.screen,
-            targets=entry.targets,
-            my_number_accessed=entry.my_number_accessed,
-            outcome=entry.outcome,
-            detail=entry.detail,
-            prev_hash=entry.prev_hash,
-        )
+        recomputed = hash_of(entry)
         if recomputed != entry.entry_hash:
             report.problems.append(
                 ChainProblem(

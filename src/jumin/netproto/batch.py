@@ -54,12 +54,19 @@ def encode_request(items: Sequence[tuple[bytes, str]]) -> bytes:
 def _doc(raw: bytes, what: str) -> list[dict[str, object]]:
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ProtocolError(f"{what}.malformed", f"{what} が JSON として読めません。") from None
     items = doc.get("items") if isinstance(doc, dict) else None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise ProtocolError(f"{what}.malformed", f"{what} に items の配列がありません。")
     return items
+
+
+def _bytes(text: str) -> bytes:
+    """An item's bytes as sent. JSON may carry a lone surrogate (``"\\ud800"``), which UTF-8
+    cannot encode: kept as invalid bytes, that one item then fails to parse or verify on its
+    own (an answer for it alone) instead of failing the whole batch."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def decode_request(raw: bytes) -> list[Item]:
@@ -82,7 +89,7 @@ def decode_request(raw: bytes) -> list[Item]:
                 "batch.malformed",
                 "一括送信の各電文には envelope（文字列）と signature が必要です。",
             )
-        out.append(Item(envelope.encode("utf-8"), signature))
+        out.append(Item(_bytes(envelope), signature))
     return out
 
 
@@ -108,8 +115,6 @@ def decode_reply(raw: bytes, expected: int) -> list[Answer]:
         if not isinstance(status, int) or not isinstance(content, str):
             raise ProtocolError("batch_reply.malformed", "一括送信の応答の形式が正しくありません。")
         out.append(
-            Answer(
-                status, content.encode("utf-8"), signature if isinstance(signature, str) else None
-            )
+            Answer(status, _bytes(content), signature if isinstance(signature, str) else None)
         )
     return out

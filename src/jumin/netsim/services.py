@@ -25,6 +25,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -361,8 +362,14 @@ def _error_content(code: str, message: str) -> bytes:
     return canonical({"code": code, "message": message})
 
 
+_TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
 def _excerpt(raw: bytes) -> str:
-    return raw[:RAW_EXCERPT].decode("utf-8", "replace").replace("\x00", "\ufffd")
+    """The start of a message that could not be read, for the log: any valid 個人番号 in it
+    masked (an unreadable message may still carry one in clear)."""
+    text = raw[:RAW_EXCERPT].decode("utf-8", "replace").replace("\x00", "\ufffd")
+    return _TWELVE_DIGITS.sub(lambda m: MASK if is_valid_my_number(m.group()) else m.group(), text)
 
 
 def _reject(

@@ -371,7 +371,7 @@ def test_checkpoints_inside_the_archived_range_are_counted_not_failed(keys):
     retention.archive(Actor.system())  # archives 1..3; logs seq 5
     result = _verify()
     assert result.ok, (result.chain.problems, result.checkpoints.problems)
-    assert result.checkpoints.checked == 2
+    assert result.checkpoints.checked == 3  # seq 3, seq 4 and the archive's mark (seq 3)
     assert result.checkpoints.archived == 0  # seq 3 == the anchor: compared with it
 
 
@@ -398,3 +398,54 @@ def test_off_hours_windows_are_merged_and_clipped_to_the_period():
     assert spans == [
         (dt.datetime(2026, 11, 26, 0, tzinfo=jst), dt.datetime(2026, 11, 26, 5, tzinfo=jst))
     ]
+
+
+def test_moving_the_archive_mark_by_hand_to_delete_entries_is_detected(keys):
+    # std 10.2 (j1370): 改ざん防止措置 — the triggers let whoever can update the mark delete
+    # up to it; the mark must be attested by the archive job's signed line, so pointing it at
+    # an ordinary checkpoint (whose hash matches) and deleting the entries does not pass.
+    entries = _log(5)
+    call_command("audit", "checkpoint")  # seq 5
+    _log(2)
+    _raw(
+        "UPDATE audit_archivestate SET archived_through = 5, anchor_hash = %s",
+        [entries[4].entry_hash],
+    )
+    _raw("DELETE FROM audit_operationlogtarget WHERE entry_id <= 5")
+    _raw("DELETE FROM audit_operationlogentry WHERE seq <= 5")
+    result = _verify()
+    assert result.chain.ok  # the online chain starts cleanly at the forged anchor
+    assert [p.kind for p in result.checkpoints.problems] == ["archive"]
+    assert "連番 5 まで" in result.checkpoints.problems[0].message
+    assert not result.ok
+
+
+def test_archive_attests_its_mark_and_checks_the_file_before_deleting(keys, monkeypatch):
+    # std 10.2 (j1370): the archive job writes a signed mark; a file that does not verify
+    # once written deletes nothing
+    _log(4)
+    _age([1, 2], 8)
+    monkeypatch.setattr(retention, "verify_archive", lambda path, public=None: ["壊れています"])
+    with pytest.raises(retention.ArchiveError, match="壊れています"):
+        retention.archive(Actor.system())
+    assert OperationLogEntry.objects.count() == 4
+    assert ArchiveState.objects.get().archived_through == 0
+    monkeypatch.undo()
+    result = retention.archive(Actor.system())
+    assert result is not None and result.through_seq == 2
+    found, _ = checkpoints.read_checkpoints()
+    marks = [c for c in found if c.kind == checkpoints.ARCHIVE_MARK]
+    assert [(c.seq, c.entry_hash) for c in marks] == [(2, ArchiveState.objects.get().anchor_hash)]
+    assert _verify().ok
+
+
+def test_an_archive_file_with_a_garbled_line_is_reported_not_raised(keys):
+    _log(3)
+    _age([1, 2], 8)
+    result = retention.archive(Actor.system())
+    assert result is not None
+    lines = result.path.read_text().splitlines(keepends=True)
+    lines[1] = "{garbage\n"
+    result.path.write_text("".join(lines))
+    problems = retention.verify_archive(result.path)
+    assert any("2 行目を読めません" in p for p in problems)

@@ -71,3 +71,39 @@ def test_an_unparseable_item_is_its_own_400(city, jcode):
     answers = batch.decode_reply(_post(city, [(b"not json", "ed25519=AAAA"), good]).content, 2)
     assert [a.status for a in answers] == [400, 200]
     assert Envelope.parse(answers[1].content).kind == "identity.update.result"
+
+
+def test_an_item_with_a_lone_surrogate_is_refused_alone(city, jcode):
+    # JSON may carry "\ud800", which UTF-8 cannot encode: that item is its own 400, the rest
+    # of the batch is applied (it used to fail the whole batch with HTTP 500)
+    good = city.key.seal(city.envelope("identity.update", identity(city, jcode(), 1)))
+    content = (
+        b'{"items":[{"envelope":"\\ud800","signature":null},'
+        + json.dumps({"envelope": good[0].decode(), "signature": good[1]}).encode()
+        + b"]}"
+    )
+    response = city.client.request("POST", batch.BATCH_PATH, content)
+    assert response.status == 200, response.content.decode()
+    answers = batch.decode_reply(response.content, 2)
+    assert [a.status for a in answers] == [400, 200]
+    assert json.loads(answers[0].content)["code"] == "envelope.malformed"
+
+
+def test_a_deeply_nested_batch_is_a_400_not_a_server_error(city):
+    content = b'{"items":' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    response = city.client.request("POST", batch.BATCH_PATH, content)
+    assert response.status == 400 and json.loads(response.content)["code"] == "batch.malformed"
+
+
+def test_an_unreadable_item_carrying_a_my_number_is_logged_masked(city, netsim_db):
+    # invariant 6: a message netsim cannot read is logged as an excerpt — never a 個人番号
+    import random
+
+    from jumin.core.identifiers import generate_my_number
+
+    number = generate_my_number(random.Random(7))
+    raw = json.dumps({"kind": "my_number.change", "body": {"my_number": number}}, indent=1)
+    answers = batch.decode_reply(_post(city, [(raw.encode(), "ed25519=AAAA")]).content, 1)
+    assert answers[0].status == 400
+    assert netsim_db.count("messagelog", "raw_excerpt LIKE %s", '%"my_number%') >= 1
+    assert netsim_db.count("messagelog", "raw_excerpt LIKE %s", f"%{number}%") == 0

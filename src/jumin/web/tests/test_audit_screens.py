@@ -314,6 +314,8 @@ def test_verify_screen_shows_ok_then_tampering(client, tmp_path, settings):
     _login(client, "auditor")
     html = _text(client.get("/audit/verify/"))
     assert "操作ログは正常です" in html and "チェックポイント 1 件" in html
+    # what the check cannot see is said on the screen (the tail after the newest checkpoint)
+    assert "この検査で見つけられないもの" in html and "次のチェックポイントの前に" in html
     assert _last().function == "操作ログの改ざん検査"
     with (tmp_path / "cp" / next(iter(p.name for p in (tmp_path / "cp").iterdir()))).open(
         "a"
@@ -398,3 +400,90 @@ def test_night_report_over_a_whole_year(client):
     assert "休業日（元日）" in html and "休業日（年末年始）" in html
     assert "六月平日の照会" not in html
     assert _last().detail["rows"] == 3
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+        assert response.status_code == 200
+        _text(response)  # a streamed CSV runs its queries while it is read
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("url", ["/audit/", "/audit/export.csv", "/audit/?atena_no=0000000011"])
+def test_search_and_export_queries_do_not_grow_with_the_rows(client, url):
+    # std 10.2 (j1370): the auditors' search and CSV — no query per entry shown or exported
+    staff = _login(client, "auditor")
+    clerk = Actor.of(staff, TerminalFactory(), "web")  # entries with an operator row
+    moment = dt.datetime(2026, 11, 26, 10, tzinfo=JST)
+    for _ in range(3):
+        _at(moment, clerk, targets=["0000000011"])
+    few = _queries(client, url)
+    for _ in range(60):
+        _at(moment, clerk, targets=["0000000011"])
+    assert _queries(client, url) <= few
+
+
+def _night_functions(client, date_from: str, date_to: str) -> set[str]:
+    body = _text(
+        client.get(
+            "/audit/reports/night/",
+            {"date_from": date_from, "date_to": date_to, "format": "csv"},
+        )
+    )
+    return {row[5] for row in csv.reader(io.StringIO(body.lstrip("\ufeff"))) if row[0] != "日時"}
+
+
+def test_night_and_holiday_report_boundaries_in_japan_time(client):
+    # std 10.2 (j1370): 深夜・休業日 — night [22:00, 07:00) and closed days are local (JST)
+    # days; the period's first and last day are whole local days
+    clerk = Actor.of(StaffFactory(), None, "web")
+    cases = {
+        "前日23:59:59": (dt.datetime(2026, 11, 25, 23, 59, 59), False),  # before the period
+        "06:59:59": (dt.datetime(2026, 11, 26, 6, 59, 59, 999999), True),
+        "07:00": (dt.datetime(2026, 11, 26, 7, 0), False),
+        "21:59:59": (dt.datetime(2026, 11, 26, 21, 59, 59, 999999), False),
+        "22:00": (dt.datetime(2026, 11, 26, 22, 0), True),
+        "翌日00:00": (dt.datetime(2026, 11, 27, 0, 0), False),  # after the period
+    }
+    for name, (moment, _) in cases.items():
+        _at(moment.replace(tzinfo=JST), clerk, function=name)
+    # 勤労感謝の日 (Mon 23 Nov 2026) to the last microsecond; Tuesday 07:00 is a working hour
+    _at(dt.datetime(2026, 11, 23, 23, 59, 59, 999999, tzinfo=JST), clerk, function="祝日の終わり")
+    _at(dt.datetime(2026, 11, 24, 7, 0, tzinfo=JST), clerk, function="翌平日の朝")
+    # 年末年始 (12/29–1/3)
+    _at(dt.datetime(2026, 12, 28, 12, tzinfo=JST), clerk, function="御用納め")
+    _at(dt.datetime(2026, 12, 29, 12, tzinfo=JST), clerk, function="年末")
+    _at(dt.datetime(2027, 1, 3, 23, 59, tzinfo=JST), clerk, function="三が日の終わり")
+    _at(dt.datetime(2027, 1, 4, 9, tzinfo=JST), clerk, function="仕事始め")
+    _login(client, "auditor")
+    expected = {name for name, (_, night) in cases.items() if night}
+    assert _night_functions(client, "2026-11-26", "2026-11-26") == expected
+    assert _night_functions(client, "2026-11-23", "2026-11-24") == {"祝日の終わり"}
+    assert _night_functions(client, "2026-12-28", "2027-01-04") == {"年末", "三が日の終わり"}
+
+
+def test_mass_search_hours_are_local_clock_hours(client):
+    # std 10.2 (j1370): 大量検索 — counted per local clock hour (09:59:59 and 10:00 apart)
+    AuditSettings.objects.update_or_create(pk=1, defaults={"mass_search_threshold": 2})
+    clerk = Actor.of(StaffFactory(staff_id="c0009"), None, "web")
+    for moment in (
+        dt.datetime(2026, 11, 26, 9, 59, 59, 999999),
+        dt.datetime(2026, 11, 26, 10, 0),
+        dt.datetime(2026, 11, 26, 10, 59, 59, 999999),
+        dt.datetime(2026, 11, 26, 0, 30),  # 15:30 UTC the day before
+        dt.datetime(2026, 11, 26, 0, 45),
+    ):
+        _at(moment.replace(tzinfo=JST), clerk, function="住民検索")
+    _login(client, "auditor")
+    body = _text(
+        client.get(
+            "/audit/reports/mass_searches/",
+            {"date_from": "2026-11-26", "date_to": "2026-11-26", "format": "csv"},
+        )
+    )
+    rows = [r[:3] for r in csv.reader(io.StringIO(body.lstrip("\ufeff")))][1:]
+    assert rows == [["2026-11-26 00:00", "c0009", "2"], ["2026-11-26 10:00", "c0009", "2"]]
