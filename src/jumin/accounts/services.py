@@ -562,7 +562,8 @@ def check_login_place(staff: Staff, terminal: Terminal | None, remote_addr: str)
     A member of staff holding several roles is refused when ANY role's limit is not met
     (rather than dropping that role for the session): the place is checked once, at login,
     and the permissions of a session never depend on where it started. The message is the
-    same whatever rule failed, so it tells an attacker nothing; the caller logs the refusal.
+    same whatever rule failed, so it does not say which; it comes only after a right password
+    (the person needs to know why), so it does confirm the password. The caller logs it.
     """
     if terminal is not None and (
         not terminal.is_active or not _address_in(remote_addr, terminal.allowed_networks)
@@ -777,6 +778,25 @@ def _perms(findings: list[Finding], values: Iterable[str]) -> list[str]:
     return sorted(wanted & known)
 
 
+def _widens_place(role: Role, on_premises_only: bool, networks: Sequence[str]) -> bool:
+    """Whether the new place limits let a holder of ``role`` log in from somewhere the
+    current ones do not (separation of duties: no one loosens their own limits)."""
+    if role.on_premises_only and not on_premises_only:
+        return True
+    if not role.allowed_networks:
+        return False  # no address limit yet: any list only narrows it
+    if not networks:
+        return True  # the limit removed
+    current = parse_networks(role.allowed_networks)
+    return not all(
+        any(
+            new.version == old.version and new.subnet_of(old)  # type: ignore[arg-type]
+            for old in current
+        )
+        for new in parse_networks(networks)
+    )
+
+
 def save_role(
     actor: Actor,
     *,
@@ -841,6 +861,16 @@ def save_role(
                         "自分が持つロールの権限は変更できません。",
                         field="permissions",
                         remedy="別の管理者に依頼してください。",
+                    )
+                )
+            if held and _widens_place(role, on_premises_only, networks):
+                findings.append(
+                    error(
+                        "role.self_change",
+                        "自分が持つロールの利用場所の制限（庁舎内端末のみ・接続元アドレス範囲）は"
+                        "緩められません。",
+                        field="allowed_networks",
+                        remedy="別の管理者に依頼してください（制限を厳しくする変更はできます）。",
                     )
                 )
             if findings:

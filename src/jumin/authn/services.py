@@ -306,6 +306,30 @@ def active_credentials(staff: Staff) -> list[WebAuthnCredential]:
     return list(WebAuthnCredential.objects.filter(staff=staff, revoked_at__isnull=True))
 
 
+def _refused_step(
+    actor: Actor,
+    *,
+    staff_id: str,
+    reason: str,
+    refusal: str,
+    extra: Mapping[str, Any] | None = None,
+    count_failure: bool = False,
+) -> PasswordStep:
+    """Log a refused step 1 (counting it towards the lock when asked) and say why."""
+    with transaction.atomic():
+        if count_failure and _register_failure(staff_id):
+            extra = {**(extra or {}), "locked": True}
+        _log(
+            actor,
+            outcome=Outcome.FAILED,
+            staff_id=staff_id,
+            reason=reason,
+            factor=FACTOR_PASSWORD,
+            extra=extra,
+        )
+    return PasswordStep(refusal=refusal)
+
+
 def password_step(
     *, staff_id: str, password: str, terminal_id: str | int | None, remote_addr: str
 ) -> PasswordStep:
@@ -314,63 +338,37 @@ def password_step(
     staff_id = staff_id.strip()[:64]
     known, terminal = _terminal(terminal_id)
     if not known:
-        with transaction.atomic():
-            _log(
-                _anonymous(),
-                outcome=Outcome.FAILED,
-                staff_id=staff_id,
-                reason="unknown_terminal",
-                factor=FACTOR_PASSWORD,
-                extra={"terminal_id": str(terminal_id)[:32]},
-            )
-        return PasswordStep(refusal=UNKNOWN_TERMINAL)
+        return _refused_step(
+            _anonymous(),
+            staff_id=staff_id,
+            reason="unknown_terminal",
+            refusal=UNKNOWN_TERMINAL,
+            extra={"terminal_id": str(terminal_id)[:32]},
+        )
     if is_locked(staff_id):
-        with transaction.atomic():
-            _log(
-                _anonymous(),
-                outcome=Outcome.FAILED,
-                staff_id=staff_id,
-                reason="locked",
-                factor=FACTOR_PASSWORD,
-            )
-        return PasswordStep(refusal=LOCKED.format(minutes=_lock_minutes()))
+        refusal = LOCKED.format(minutes=_lock_minutes())
+        return _refused_step(_anonymous(), staff_id=staff_id, reason="locked", refusal=refusal)
     staff = authenticate(None, username=staff_id, password=password)
     if not isinstance(staff, Staff):
-        with transaction.atomic():
-            locked = _register_failure(staff_id)
-            _log(
-                _anonymous(),
-                outcome=Outcome.FAILED,
-                staff_id=staff_id,
-                reason="bad_password",
-                factor=FACTOR_PASSWORD,
-                extra={"locked": True} if locked else None,
-            )
-        return PasswordStep(refusal=INVALID_LOGIN)
+        return _refused_step(
+            _anonymous(),
+            staff_id=staff_id,
+            reason="bad_password",
+            refusal=INVALID_LOGIN,
+            count_failure=True,
+        )
     actor = Actor.of(staff, terminal, "web")
     place_refusal = account_services.check_login_place(staff, terminal, remote_addr)
     if place_refusal is not None:
-        with transaction.atomic():
-            _log(
-                actor,
-                outcome=Outcome.FAILED,
-                staff_id=staff_id,
-                reason="place_refused",
-                factor=FACTOR_PASSWORD,
-            )
-        return PasswordStep(refusal=place_refusal)
+        return _refused_step(
+            actor, staff_id=staff_id, reason="place_refused", refusal=place_refusal
+        )
     if active_credentials(staff):
         return PasswordStep(refusal="", staff=staff, terminal=terminal, needs_webauthn=True)
     if not password_only_allowed():
-        with transaction.atomic():
-            _log(
-                actor,
-                outcome=Outcome.FAILED,
-                staff_id=staff_id,
-                reason="no_authenticator",
-                factor=FACTOR_PASSWORD,
-            )
-        return PasswordStep(refusal=NO_AUTHENTICATOR)
+        return _refused_step(
+            actor, staff_id=staff_id, reason="no_authenticator", refusal=NO_AUTHENTICATOR
+        )
     with transaction.atomic():
         _clear_failures(staff_id)
         _log(
@@ -472,6 +470,9 @@ def verify_login(
         with transaction.atomic():
             if is_locked(staff.staff_id):
                 raise AuthenticationRefused(LOCKED.format(minutes=_lock_minutes()), "locked")
+            staff.refresh_from_db(fields=["is_active", "valid_from", "valid_until"])
+            if not staff.is_valid_on(timezone.localdate()):  # deactivated since the password
+                raise AuthenticationRefused(INVALID_LOGIN, "staff_not_valid")
             current = _check_challenge(state, staff, "login")
             payload = _parse_payload(credential_json)
             client_error = payload.get("client_error")

@@ -9,10 +9,12 @@ every log entry to ``jumin.authn.services``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -66,7 +68,9 @@ def _body(request: HttpRequest) -> str:
 def start_pending(
     request: HttpRequest, staff: Staff, terminal: Terminal | None, next_url: str
 ) -> None:
-    """The password was right: remember who, where and where to go, for the WebAuthn step."""
+    """The password was right: remember who, where and where to go, for the WebAuthn step
+    (in a session under a new key: one planted in the browser beforehand learns nothing)."""
+    request.session.cycle_key()
     request.session.pop(CHALLENGE_KEY, None)
     request.session[PENDING_KEY] = {
         "staff_pk": staff.pk,
@@ -110,6 +114,9 @@ def complete_login(
     set_terminal(request, terminal.pk if terminal is not None else None)
     request.session[authn.SESSION_FACTOR_KEY] = factor
     request.session[LAST_SEEN_KEY] = int(time.time())
+    # absolute: the idle clock rewrites the session, which would otherwise push its expiry
+    # (and the cookie's) SESSION_COOKIE_AGE further on every write
+    request.session.set_expiry(dt.timedelta(seconds=settings.SESSION_COOKIE_AGE))
     if terminal is not None:
         response.set_cookie(
             TERMINAL_COOKIE,
@@ -206,6 +213,7 @@ def enrol(request: HttpRequest, token: str) -> HttpResponse:
         except authn.AuthenticationRefused as refusal:
             form.add_error(None, refusal.message)
         else:
+            request.session.cycle_key()  # the person is now identified in this session
             request.session[ENROL_KEY] = {"token": token, "staff_pk": staff.pk, "at": time.time()}
             return redirect("web:auth_enrol", token=token)
     return render(

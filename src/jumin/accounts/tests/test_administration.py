@@ -520,6 +520,46 @@ def test_an_administrator_cannot_change_their_own_access(admin):
     assert [r.code for r in Staff.objects.get(staff_id="admin01").roles.all()] == ["administrator"]
 
 
+# std 10.3 (j1380): no one loosens the place limits of a role they hold (tightening is fine)
+def test_an_administrator_cannot_loosen_the_place_limits_of_their_own_role(admin):
+    role = Role.objects.get(code="administrator")
+
+    def save(actor, networks, code="administrator", on_premises_only=False):
+        current = Role.objects.get(code=code)
+        return services.save_role(
+            actor,
+            code=code,
+            name=current.name,
+            permissions=current.permissions,
+            on_premises_only=on_premises_only,
+            allowed_networks=networks,
+            create=False,
+        )
+
+    save(SYSTEM, ["10.1.0.0/16"])  # set by someone else
+    for wider in ([], ["10.0.0.0/8"], ["10.1.0.0/16", "192.168.0.0/24"], ["::/0"]):
+        with pytest.raises(FindingsError) as exc:
+            save(admin, wider)
+        assert _codes(exc) == {"role.self_change"}, wider
+    assert Role.objects.get(code="administrator").allowed_networks == ["10.1.0.0/16"]
+    save(admin, ["10.1.2.0/24"])  # narrower: allowed
+    assert Role.objects.get(code="administrator").allowed_networks == ["10.1.2.0/24"]
+    # a custom on-premises-only role held by the administrator stays on-premises only
+    services.save_role(
+        SYSTEM,
+        code="night_admin",
+        name="夜間管理",
+        permissions=role.permissions,
+        on_premises_only=True,
+        create=True,
+    )
+    services.set_roles(SYSTEM, staff_id="admin01", role_codes=["administrator", "night_admin"])
+    with pytest.raises(FindingsError) as exc:
+        save(admin, [], code="night_admin", on_premises_only=False)
+    assert _codes(exc) == {"role.self_change"}
+    assert Role.objects.get(code="night_admin").on_premises_only is True
+
+
 def test_demo_has_a_ward_limited_clerk(settings):
     from jumin.accounts.demo import setup_demo
 

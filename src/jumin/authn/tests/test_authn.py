@@ -369,6 +369,23 @@ def test_step_two_without_step_one_is_refused(client, clerk):
     assert last_auth().detail["reason"] == "no_pending_login"
 
 
+# std 10.3 (j1380): a member of staff deactivated between the password and the
+# authenticator is not signed in (nor logged as signed in)
+def test_staff_deactivated_during_the_second_step_is_refused(client, clerk, admin):
+    from jumin.accounts import services as account_services
+
+    key = enrol(clerk)
+    step1(client, clerk)
+    options = get_options(client)
+    account_services.deactivate_staff(Actor.of(admin, None, "web"), staff_id="clerk01")
+    response = answer(client, key.sign(options))
+    assert response.status_code == 400
+    assert "正しくありません" in response.json()["message"]
+    entry = last_auth()
+    assert entry.outcome == Outcome.FAILED and entry.detail["reason"] == "staff_not_valid"
+    assert client.get("/").status_code == 302
+
+
 def test_webauthn_posts_need_the_csrf_token(clerk):
     enrol(clerk)
     client = Client(enforce_csrf_checks=True)
@@ -571,6 +588,33 @@ def test_enrolment_through_the_screens(client, clerk, admin):
     assert answer(client, key.sign(get_options(client))).json()["ok"] is True
 
 
+def _planted_session(client):
+    """A session key already in the browser before the person proves who they are."""
+    session = client.session
+    session["planted"] = True
+    session.save()
+    return session.session_key
+
+
+# session fixation: a key planted before the password (or the link's ID + password) step is
+# not the one that carries the person's identity afterwards
+def test_the_session_key_changes_when_the_person_is_identified(client, clerk):
+    enrol(clerk)
+    planted = _planted_session(client)
+    assert step1(client, clerk)["Location"] == "/auth/verify/"
+    pending_key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    assert pending_key != planted
+    issued = services.issue_enrolment_link(Actor.system("cli"), staff_id="clerk01")
+    fresh = Client()
+    planted = _planted_session(fresh)
+    url = f"/auth/enrol/{issued.token}/"
+    assert fresh.post(url, {"username": "clerk01", "password": PASSWORD}).status_code == 302
+    assert fresh.cookies[django_settings.SESSION_COOKIE_NAME].value != planted
+    attacker = Client()
+    attacker.cookies[django_settings.SESSION_COOKIE_NAME] = planted
+    assert attacker.post(f"/auth/register/options/?link={issued.token}").status_code == 403
+
+
 def test_enrol_link_page_for_a_bad_token(client):
     response = client.get("/auth/enrol/not-a-token/")
     assert response.status_code == 404
@@ -691,6 +735,29 @@ def test_an_active_session_stays(client, clerk):
     session.save()
     assert client.get("/").status_code == 200
     assert client.get("/search/").status_code == 200
+
+
+# std 10.3 (j1380): a login lasts SESSION_COOKIE_AGE (8 h) at most, however busy the session
+def test_a_busy_session_still_ends_at_its_absolute_age(client, clerk, monkeypatch):
+    step1(client, clerk)
+    assert client.get("/").status_code == 200
+    login_at = timezone.now()
+    age = dt.timedelta(seconds=django_settings.SESSION_COOKIE_AGE)
+
+    def at(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        session = client.session
+        session[LAST_SEEN_KEY] = int(time.time()) - 60  # busy: the idle clock is rewritten
+        session.save()
+
+    at(login_at + age - dt.timedelta(hours=1))
+    response = client.get("/")
+    assert response.status_code == 200
+    max_age = int(response.cookies[django_settings.SESSION_COOKIE_NAME]["max-age"])
+    assert max_age <= 3600  # the cookie ends with the login, not 8 h after this request
+    at(login_at + age + dt.timedelta(minutes=1))
+    response = client.get("/search/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
 def test_security_headers_on_every_response(client, clerk, settings):

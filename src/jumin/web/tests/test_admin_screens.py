@@ -433,3 +433,29 @@ def test_import_refuses_a_file_too_large_rather_than_truncating(admin_client, cl
     )
     assert "ファイルが大きすぎます" in html
     assert [r.code for r in Staff.objects.get(staff_id="clerk01").roles.all()] == ["counter_clerk"]
+
+
+# list screens: the number of queries does not grow with the number of staff (no N+1)
+@pytest.mark.parametrize("url", ["/admin/", "/auth/enrol-links/"])
+def test_staff_lists_query_count_does_not_grow(admin_client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jumin.accounts.actor import Actor
+    from jumin.authn.services import issue_enrolment_link
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page(admin_client.get(url))
+        return len(captured)
+
+    def add(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            StaffFactory(staff_id=f"many{i:03d}", roles=["counter_clerk", "reviewer"])
+            issue_enrolment_link(Actor.system("cli"), staff_id=f"many{i:03d}")
+
+    add(2, 0)
+    queries()  # warm: the first request of a session does a few one-off reads
+    few = queries()
+    add(20, 2)
+    assert queries() == few

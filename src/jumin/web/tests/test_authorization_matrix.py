@@ -375,6 +375,21 @@ def test_api_operation(city: City, operation: Operation, who: str) -> None:
         assert response.json()["code"] == "permission_denied", where
 
 
+def test_the_door_finds_the_declaration_of_every_api_operation():
+    # the API door (jumin.web.middleware.api_check) reads the operation out of ninja's URL
+    # view, an internal of django-ninja: if an upgrade changes it, this fails rather than
+    # every refusal quietly coming after parsing (422 instead of 403)
+    from django.urls import resolve
+
+    from jumin.web.middleware import _operation_view
+
+    for operation in API_OPERATIONS:
+        url = re.sub(r"\{(?:\w+:)?(\w+)\}", "1", operation.path)
+        match = resolve(url)
+        assert match.namespaces[:1] == ["api"], operation.id
+        assert _operation_view(match.func, operation.method) is operation.view, operation.id
+
+
 def test_api_refuses_before_parsing_the_request(city: City):
     # a caller without the permission learns nothing about the body the operation expects:
     # 403 permission_denied, not 422 schema_invalid (ninja parses before the view runs)
