@@ -12,7 +12,7 @@ jumin codes load FILE|status       the pool of unused 住民票コード
 jumin staff add|list|deactivate|apply-scheduled|import-roles|reset-password   staff
 jumin authn enrol-link|list|revoke|reset|unlock|locks   staff authenticators (WebAuthn), lockout
 jumin orgunit add|list, jumin terminal add|list
-jumin audit keygen|checkpoint|verify|archive|verify-archive|tail   the operation log
+jumin audit verify|checkpoint|keygen|archive|verify-archive|tail   the operation log
 jumin cs deliver|receive|status|manual|resend|reconcile|sent|failures|keygen|register|trust
                                    the city's 住基ネット CS (docs/guide/cs-operations.md)
 jumin netsim <command>             the national side (netsim: its own settings and database),
