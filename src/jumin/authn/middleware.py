@@ -49,14 +49,15 @@ class IdleTimeoutMiddleware:
 
     @staticmethod
     def _check_unknown_session(request: HttpRequest) -> None:
-        """A session cookie naming no session (forged, or removed on the server) is logged;
-        Django's session middleware then deletes the cookie, so it is logged once."""
+        """A session cookie naming no session (forged, or removed on the server) is logged
+        (throttled per client address); Django's session middleware then deletes the
+        cookie."""
         if not request.COOKIES.get(settings.SESSION_COOKIE_NAME):
             return
         session = request.session
         session.get(LAST_SEEN_KEY)  # load it: an unknown key leaves no session key
         if session.session_key is None:
-            unknown_session_refused(path=request.path)
+            unknown_session_refused(path=request.path, client=request.META.get("REMOTE_ADDR", ""))
 
     @staticmethod
     def _expire(request: HttpRequest, minutes: int, idle: float) -> None:

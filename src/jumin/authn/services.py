@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from webauthn import (
@@ -561,10 +562,17 @@ def login_refused(*, staff: Staff | None, staff_id: str, reason: str) -> None:
         )
 
 
-def unknown_session_refused(*, path: str) -> None:
+UNKNOWN_SESSION_LOG_SECONDS = 60
+
+
+def unknown_session_refused(*, path: str, client: str) -> bool:
     """Log a request whose session cookie names no session: forged, or a session ended and
     removed on the server. The person is treated as signed out (generic: nothing tells a
-    forger whether the key was ever valid)."""
+    forger whether the key was ever valid). At most one entry per client address a minute
+    (per server process): a client that keeps sending forged cookies cannot flood the log.
+    Returns whether an entry was written."""
+    if not cache.add(f"authn:unknown-session:{client}", 1, UNKNOWN_SESSION_LOG_SECONDS):
+        return False
     with transaction.atomic():
         _log(
             _anonymous(),
@@ -574,7 +582,9 @@ def unknown_session_refused(*, path: str) -> None:
             factor="session",
             function="セッションの確認",
             screen=path[:200],
+            extra={"client": client[:64]},
         )
+    return True
 
 
 # --------------------------------------------------------------------------- enrolment

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.checks import run_checks
 from django.core.exceptions import PermissionDenied
 from django.test import Client
@@ -812,6 +813,7 @@ def test_cli_enrol_link_list_revoke_reset_unlock(clerk, capsys):
 
 def test_a_forged_session_cookie_is_refused_logged_once_and_removed(client, clerk):
     # std 10.3 (j1380); issue 5 bad input: forged session cookies
+    cache.clear()  # the log throttle starts afresh
     client.cookies[django_settings.SESSION_COOKIE_NAME] = "forged0123456789abcdefghijklmnop"
     response = client.get("/search/")
     assert response.status_code == 302 and "/login/" in response["Location"]
@@ -826,3 +828,18 @@ def test_a_forged_session_cookie_is_refused_logged_once_and_removed(client, cler
     assert cookie is not None and cookie.value == ""  # deleted
     client.get("/search/")
     assert OperationLogEntry.objects.filter(detail__reason="session_unknown").count() == 1
+
+
+def test_forged_cookies_sent_again_and_again_are_logged_once_a_minute(client, clerk):
+    # issue 5 bad input: a client that keeps its forged cookie cannot flood the log
+    cache.clear()
+    for n in range(5):
+        client.cookies[django_settings.SESSION_COOKIE_NAME] = (
+            f"forged{n:02d}0123456789abcdefghijklm"
+        )
+        assert client.get("/search/").status_code == 302
+    assert OperationLogEntry.objects.filter(detail__reason="session_unknown").count() == 1
+    cache.clear()  # a minute later (the throttle's window has passed)
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = "forged990123456789abcdefghijklm"
+    client.get("/search/")
+    assert OperationLogEntry.objects.filter(detail__reason="session_unknown").count() == 2
