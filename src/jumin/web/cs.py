@@ -209,8 +209,10 @@ def query(request: HttpRequest) -> HttpResponse:
             "values": values,
             "errors": errors,
             "result": result,
-            # std 10.4 (j1390): the 個人番号 only to staff allowed to see it
+            # std 10.4 (j1390): the 個人番号 only to staff allowed to see it, the 住民票コード
+            # column only to those who may see it
             "can_see_number": actor.can(Perm.MY_NUMBER_READ),
+            "hidden": reads.hidden_items(actor),
         },
         status=status_code,
     )
@@ -225,12 +227,14 @@ def inbound_list(request: HttpRequest) -> HttpResponse:
     states = dict(inbound.State.choices)
     if state not in states:
         state = ""
-    rows = inbound.inbound_messages(web_actor(request), state=state or None)
+    actor = web_actor(request)
+    rows = inbound.inbound_messages(actor, state=state or None)
     return render(
         request,
         "web/cs/inbound.html",
         {
             "nav": "cs",
+            "hidden": reads.hidden_items(actor),  # std 10.4 (j1390): the 住民票コード column
             "rows": rows,
             "state": state,
             "states": list(states.items()),

@@ -314,3 +314,31 @@ def test_unarrived_list_and_csv_leave_out_the_code_without_the_permission(client
             assert (person.juminhyo_code in markup) is shown
             assert ("住民票コード" in markup) is shown
         client.logout()
+
+
+def test_cs_inbound_list_leaves_out_the_code_without_the_permission(client):
+    # std 10.4 (j1390): 他課参照を含む全ての画面 — the CS's 受信メッセージ list too
+    from django.utils import timezone
+
+    from jumin.jukinet.models import InboundMessage
+
+    code = generate_juminhyo_code(random.Random(7))
+    InboundMessage.objects.create(
+        seq=1,
+        kind="move_in.notice",
+        origin="131016",
+        juminhyo_code=code,
+        state=InboundMessage.State.UNMATCHED,
+        note="該当者なし",
+        received_at=timezone.now(),
+    )
+    for perms, shown in (
+        ((Perm.JUKINET_MESSAGE_READ,), False),
+        ((Perm.JUKINET_MESSAGE_READ, Perm.JUMINHYO_CODE_READ), True),
+    ):
+        login(client, *perms)
+        page = html(client.get("/cs/inbound/"))
+        assert "131016" in page
+        assert (code in page) is shown
+        assert ('<th scope="col">住民票コード</th>' in page) is shown
+        client.logout()
