@@ -7,7 +7,10 @@ Armed through ``POST /v1/_faults`` with a JSON object; each of the next requests
   (netsim is "down");
 - ``{"delay_ms": T, "delay_count": N}``: the next N requests wait T ms before being handled;
 - ``{"drop": N}``: the next N requests are applied and logged, then the connection is
-  closed without a reply (the sender must retry; the retry meets the idempotency rules).
+  closed without a reply (the sender must retry; the retry meets the idempotency rules);
+- ``{"crash": N}``: the next N batch items fail inside the server as a bug would (an
+  unexpected exception while applying): each such item alone is answered 500 and nothing of
+  it is kept; the other items of the batch are applied (no poison batch).
 
 ``DELETE /v1/_faults`` clears everything; ``GET`` shows what is armed.
 """
@@ -27,6 +30,7 @@ class State:
     delay_ms: int = 0
     delay_count: int = 0
     drop: int = 0
+    crash: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ def arm(spec: object) -> State:
     """Add the counters of ``spec`` (a decoded JSON object) to the armed faults."""
     if not isinstance(spec, dict) or not spec:
         raise FaultError(
-            "障害の指定は JSON オブジェクトです（unavailable, delay_ms, delay_count, drop）。"
+            "障害の指定は JSON オブジェクトです"
+            "（unavailable, delay_ms, delay_count, drop, crash）。"
         )
     allowed = set(asdict(State()))
     unknown = set(spec) - allowed
@@ -64,6 +69,7 @@ def arm(spec: object) -> State:
     with _lock:
         _state.unavailable += values.get("unavailable", 0)
         _state.drop += values.get("drop", 0)
+        _state.crash += values.get("crash", 0)
         if "delay_ms" in values:
             _state.delay_ms = values["delay_ms"]
             _state.delay_count += values.get("delay_count", 1)
@@ -75,6 +81,7 @@ def arm(spec: object) -> State:
 def clear() -> None:
     with _lock:
         _state.unavailable = _state.delay_ms = _state.delay_count = _state.drop = 0
+        _state.crash = 0
 
 
 def snapshot() -> State:
@@ -99,3 +106,16 @@ def take() -> Plan:
             _state.drop -= 1
             drop = True
         return Plan(delay_ms=delay, drop=drop)
+
+
+class InjectedCrash(RuntimeError):
+    """A simulated server bug (the ``crash`` fault)."""
+
+
+def take_crash() -> None:
+    """Raise ``InjectedCrash`` when a ``crash`` is armed (one unit per batch item)."""
+    with _lock:
+        if not _state.crash:
+            return
+        _state.crash -= 1
+    raise InjectedCrash("netsim: injected crash of a batch item")

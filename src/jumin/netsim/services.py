@@ -25,6 +25,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -78,7 +79,7 @@ from jumin.netproto.messages import (
     MyNumberResult,
     prefecture_node,
 )
-from jumin.netsim import conf, keyfile, numbers, store, validation
+from jumin.netsim import conf, faults, keyfile, numbers, store, validation
 from jumin.netsim.models import (
     IdentityRecord,
     IssuedCode,
@@ -91,6 +92,8 @@ from jumin.netsim.models import (
     MyNumberAssignment,
     Node,
 )
+
+logger = logging.getLogger(__name__)
 
 MASK = "************"
 RAW_EXCERPT = 2000
@@ -502,12 +505,32 @@ def receive_batch(raw: bytes, *, now: dt.datetime | None = None) -> list[batch.A
     items = batch.decode_request(raw)
     moment = now or timezone.now()
     if connection.vendor != "sqlite":
-        return [_batch_answer(receive(i.raw, i.signature, now=moment)) for i in items]
+        return [_batch_item(i, moment) for i in items]
     with _sqlite_writer, transaction.atomic():
-        return [_batch_answer(receive(i.raw, i.signature, now=moment)) for i in items]
+        return [_batch_item(i, moment) for i in items]
 
 
-def _batch_answer(answer: Answer) -> batch.Answer:
+def _batch_item(item: batch.Item, moment: dt.datetime) -> batch.Answer:
+    """One item, isolated: an unexpected failure (a bug, a lost connection) rolls back that
+    item alone (a savepoint inside the SQLite batch) and answers it 500 — the sender retries
+    it under its idempotency key — while the other items are applied. Otherwise one poisoned
+    item would fail its whole batch on every resend and stop everybody's delivery."""
+    try:
+        with transaction.atomic():
+            if conf.faults_enabled():
+                faults.take_crash()
+            answer = receive(item.raw, item.signature, now=moment)
+    except Exception as exc:  # isolate the item: the rest of the batch goes on
+        logger.exception("netsim: a batch item failed inside the server")
+        content = json.dumps(
+            {
+                "code": "server.error",
+                "message": f"全国側（netsim）の内部エラーです（{type(exc).__name__}）。"
+                "同じ冪等キーで再送してください。",
+            },
+            ensure_ascii=False,
+        ).encode("utf-8")
+        return batch.Answer(500, content, "")
     return batch.Answer(answer.status, answer.content, answer.signature)
 
 

@@ -107,3 +107,31 @@ def test_an_unreadable_item_carrying_a_my_number_is_logged_masked(city, netsim_d
     assert answers[0].status == 400
     assert netsim_db.count("messagelog", "raw_excerpt LIKE %s", '%"my_number%') >= 1
     assert netsim_db.count("messagelog", "raw_excerpt LIKE %s", f"%{number}%") == 0
+
+
+def test_an_item_that_crashes_the_server_fails_alone_and_goes_through_on_resend(
+    city, jcode, netsim_db, netsim_server
+):
+    # issue 7 item 7 (faults): a bug hit by one item must not fail its whole batch on every
+    # resend (a poison batch would stop everybody's delivery)
+    from jumin.netsim.client import Client
+
+    control = Client(netsim_server.url)
+    try:
+        assert control.faults({"crash": 1}).status == 200
+        codes = [jcode() for _ in range(3)]
+        envelopes = [city.envelope("identity.update", identity(city, c, 1)) for c in codes]
+        sealed = [city.key.seal(e) for e in envelopes]
+        response = _post(city, sealed)
+        assert response.status == 200
+        answers = batch.decode_reply(response.content, 3)
+        assert [a.status for a in answers] == [500, 200, 200]
+        assert json.loads(answers[0].content)["code"] == "server.error"
+        assert netsim_db.count("identityrecord", "juminhyo_code = %s", codes[0]) == 0
+        assert netsim_db.count("identityrecord", "juminhyo_code IN (%s, %s)", *codes[1:]) == 2
+        again = batch.decode_reply(_post(city, sealed).content, 3)  # the sender resends
+        assert [a.status for a in again] == [200, 200, 200]
+        assert netsim_db.count("identityrecord", "juminhyo_code = %s", codes[0]) == 1
+    finally:
+        control.faults(None)
+        control.close()
