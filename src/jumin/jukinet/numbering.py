@@ -24,6 +24,7 @@ only this procedure and 転入通知の受理 (``register.procedures.registry.SY
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +40,8 @@ from jumin.jukinet.models import MyNumberRequest
 from jumin.outbox import services as outbox
 from jumin.outbox.models import OutboxMessage
 from jumin.register.procedures import identity as procedures
+
+logger = logging.getLogger(__name__)
 
 State = MyNumberRequest.State
 
@@ -133,6 +136,13 @@ def _draft(built: Built, message: OutboxMessage, exchange: Exchange, now: dt.dat
     except PermissionDenied as exc:
         request.state = State.NEEDS_CLERK
         request.note = f"個人番号の職権記載を仮登録できませんでした: {exc}"
+    except Exception as exc:  # a bug: this person waits for a clerk, the batch is recorded
+        logger.exception("CS: the 個人番号 draft for %s failed", built.atena_no)
+        request.state = State.NEEDS_CLERK
+        request.note = (
+            f"個人番号の職権記載を仮登録できませんでした（内部エラー {type(exc).__name__}）。"
+            "システム管理者に連絡し、解決後に個人番号の生成要求を再送してください。"
+        )
     else:
         request.state = State.DRAFTED
         request.change = change

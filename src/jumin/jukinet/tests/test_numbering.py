@@ -140,6 +140,36 @@ def test_a_register_refusal_leaves_the_request_for_a_clerk(fake):
     assert fake.effects[f"141500:{generate.idempotency_key}"] == 1  # no second designation
 
 
+def test_a_failure_inside_the_draft_does_not_stop_the_batch(fake, monkeypatch):
+    # issue 7 item 7: a bug hit by one person's draft must not roll back the record of the
+    # whole batch (it would be resent, and fail, for ever)
+    from jumin.register.procedures import identity as procedures
+
+    r = _abroad()
+    other = _abroad()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    original = procedures.submit_my_number_record
+    monkeypatch.setattr(procedures, "submit_my_number_record", broken)
+    h.drain()
+    states = {
+        q.atena_no: q.state
+        for q in MyNumberRequest.objects.filter(atena_no__in=[r.atena_no, other.atena_no])
+    }
+    assert states == {r.atena_no: State.NEEDS_CLERK, other.atena_no: State.NEEDS_CLERK}
+    note = MyNumberRequest.objects.get(atena_no=r.atena_no).note
+    assert "内部エラー RuntimeError" in note
+    # the messages were recorded as answered: nothing is stuck in the outbox
+    generate = OutboxMessage.objects.get(ordering_key=r.atena_no, topic="my_number_generate")
+    assert generate.status == Status.DELIVERED
+    monkeypatch.setattr(procedures, "submit_my_number_record", original)  # the bug fixed
+    cs.resend(Actor.system("cli", "test"), generate.pk)
+    h.drain()
+    assert MyNumberRequest.objects.get(atena_no=r.atena_no).state == State.DRAFTED
+
+
 def test_a_number_recorded_meanwhile_stops_the_request(fake):
     r = _abroad()
     # the identity goes, then a clerk records a number before the request is sent
