@@ -1361,3 +1361,30 @@ def system_account(staff_id: str, *, name: str, name_kana: str) -> Staff:
                 detail={"staff_id": staff_id, "login": False},
             )
     return staff
+
+
+def batch_operator(staff_id: str | None, perm: Perm, function: str) -> Actor:
+    """Who runs a batch command (std 9.1; std 10.3 controls batch processing on its own).
+
+    With ``--operator STAFF_ID`` the command runs as that member of staff: they must exist,
+    be within their validity period and hold ``perm`` (a refusal is logged, nothing runs) and
+    the operation log names them. Without it, the command runs as the server's operating-
+    system user (a system actor): who may log in to the server is the city's OS policy.
+    """
+    if not staff_id:
+        return Actor.system("batch")
+    staff = Staff.objects.filter(staff_id=staff_id.strip()).first()
+    if staff is None:
+        raise FindingsError(
+            [
+                error(
+                    "operator.unknown",
+                    f"職員ID「{staff_id[:32]}」の職員はいません。",
+                    field="operator",
+                    remedy="--operator には登録済みの職員IDを指定してください。",
+                )
+            ]
+        )
+    actor = Actor.of(staff, None, "batch")
+    authorize(actor, perm, function)
+    return actor

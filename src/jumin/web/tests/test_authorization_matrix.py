@@ -206,14 +206,14 @@ def test_every_web_route_is_declared():
 
 
 # Permissions no screen or API operation needs at the door: checked by a service behind a
-# generic route (a procedure's draft) or by a command. BATCH_RUN, REGISTER_VERIFY and
-# JUMINHYO_CODE_ASSIGN are not yet checked anywhere (reported to the lead).
+# generic route (a procedure's draft) or by a command run with ``--operator STAFF_ID``
+# (jumin.accounts.services.batch_operator; tests in accounts/tests/test_batch_operator.py).
 NOT_AT_THE_DOOR = {
     Perm.CHANGE_CANCEL,  # jumin.register.procedures.cancellation, behind web:procedure
     Perm.JUMINHYO_CODE_ASSIGN,  # the juminhyo_code_assign procedure, behind web:procedure
     Perm.REGISTER_IMPORT,  # jumin import (command)
-    Perm.REGISTER_VERIFY,  # jumin verify (command)
-    Perm.BATCH_RUN,  # batch commands
+    Perm.REGISTER_VERIFY,  # jumin register verify --operator (command)
+    Perm.BATCH_RUN,  # jumin staff apply-scheduled / cs reconcile --operator (commands)
 }
 
 

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from jumin.accounts import selectors, services
 from jumin.accounts.actor import Actor
 from jumin.accounts.management.commands._util import run_service
+from jumin.accounts.permissions import Perm
 
 
 def _date(value: str) -> dt.date:
@@ -55,6 +56,11 @@ class Command(BaseCommand):
             help="適用日が来た職員の予定変更を適用する（毎日 cron・systemd timer で実行）",
         )
         apply.add_argument("--date", type=str, help="この日付として適用する（既定: 今日）")
+        apply.add_argument(
+            "--operator",
+            default="",
+            help="実行する職員ID（「バッチ処理の実行」の権限が必要。省略時はOSの利用者）",
+        )
         imp = sub.add_parser(
             "import-roles",
             help="CSV（staff_id,roles,valid_from,valid_until）でロールと有効期間を一括設定する",
@@ -121,7 +127,11 @@ class Command(BaseCommand):
                 "次回ログイン時に変更が必要です）"
             )
         elif action == "apply-scheduled":
-            batch = Actor.system("batch")
+            batch = run_service(
+                lambda: services.batch_operator(
+                    opts["operator"], Perm.BATCH_RUN, "職員の予定変更の適用"
+                )
+            )
             today = _date(opts["date"]) if opts["date"] else None
             applied = run_service(lambda: services.apply_scheduled_changes(batch, today=today))
             self.stdout.write(f"予定変更を{len(applied)}件適用しました。")

@@ -32,7 +32,9 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from jumin.accounts import services as account_services
 from jumin.accounts.actor import Actor
+from jumin.accounts.permissions import Perm
 from jumin.core.findings import FindingsError
 from jumin.jukinet import inbound, keys, reconcile, selectors, services
 from jumin.jukinet.client import HttpTransport, PeerKeys, TransportError, recipient_for
@@ -98,6 +100,11 @@ class Command(BaseCommand):
         rec.add_argument("--national", action="store_true", help="全国側（J-LIS）にも照会する")
         rec.add_argument("--national-limit", type=int, default=None)
         rec.add_argument("--sample", type=int, default=10, help="種類ごとに表示する件数")
+        rec.add_argument(
+            "--operator",
+            default="",
+            help="実行する職員ID（「バッチ処理の実行」の権限が必要。省略時はOSの利用者）",
+        )
         keygen = sub.add_parser("keygen", help="このCSの署名鍵を作成する")
         keygen.add_argument("--force", action="store_true", help="既存の鍵を作り直す")
         register = sub.add_parser("register", help="（デモ）公開鍵を netsim に登録する")
@@ -347,8 +354,11 @@ class Command(BaseCommand):
     # ------------------------------------------------------------------ reconcile
 
     def _reconcile(self, opts: dict[str, Any]) -> None:
+        actor = account_services.batch_operator(
+            opts["operator"], Perm.BATCH_RUN, "住基ネット整合性確認"
+        )
         report = reconcile.reconcile(
-            self.actor,
+            actor,
             sample=max(0, opts["sample"]),
             national=opts["national"],
             national_limit=opts["national_limit"],

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jumin.accounts.actor import Actor
-from jumin.register.verify import DEFAULT_LIMIT, verify_register
+from jumin.accounts import services as account_services
+from jumin.accounts.permissions import Perm
+from jumin.core.findings import FindingsError
+from jumin.register.verify import DEFAULT_LIMIT, FUNCTION, verify_register
 
 
 class Command(BaseCommand):
@@ -28,6 +31,11 @@ class Command(BaseCommand):
             default=DEFAULT_LIMIT,
             help=f"表示する不一致の件数の上限（既定 {DEFAULT_LIMIT}）",
         )
+        verify.add_argument(
+            "--operator",
+            default="",
+            help="実行する職員ID（「住民記録の整合性検査」の権限が必要。省略時はOSの利用者）",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "verify":
@@ -36,7 +44,15 @@ class Command(BaseCommand):
     def _verify(self, opts: dict[str, Any]) -> None:
         if opts["limit"] < 0:
             raise CommandError("--limit は0以上で指定してください。")
-        report = verify_register(Actor.system("cli"), limit=opts["limit"])
+        try:
+            actor = account_services.batch_operator(
+                opts["operator"], Perm.REGISTER_VERIFY, FUNCTION
+            )
+        except FindingsError as exc:
+            raise CommandError(" ".join(f.message for f in exc.findings)) from None
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
+        report = verify_register(actor, limit=opts["limit"])
         for line in report.lines():
             self.stdout.write(line)
         if not report.ok:
