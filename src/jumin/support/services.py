@@ -36,6 +36,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -169,11 +170,16 @@ def _event(
     action: SupportEvent.Action,
     before: str,
     *,
+    category: Category,
+    function: str,
+    detail: dict[str, Any],
     start_on: dt.date | None = None,
     end_on: dt.date | None = None,
     note: str = "",
 ) -> SupportEvent:
-    return SupportEvent.objects.create(
+    """One step of a measure's life: its event row (the measure's own history) and the
+    operation-log entry naming the persons it protects, in the caller's transaction."""
+    event = SupportEvent.objects.create(
         measure=measure,
         action=action,
         staff=actor.staff,
@@ -185,6 +191,14 @@ def _event(
         end_on=end_on,
         note=note[:500],
     )
+    audit.record(
+        actor,
+        category=category,
+        function=function,
+        targets=_subject_atenas(measure),
+        detail={"measure_id": measure.pk, **detail},
+    )
+    return event
 
 
 def _kana(findings: Findings, value: str, field: str) -> str:
@@ -385,14 +399,15 @@ def register(actor: Actor, data: MeasureIn) -> SupportMeasure:
                 kana_key=_safe_kana_key(kana),
                 name_key=name_search_key(a.name),
             )
-        _event(actor, measure, SupportEvent.Action.REGISTER, "", start_on=since)
-        audit.record(
+        _event(
             actor,
+            measure,
+            SupportEvent.Action.REGISTER,
+            "",
+            start_on=since,
             category=Category.CHANGE_ADD,
             function=FUNCTION_REGISTER,
-            targets=_subject_atenas(measure),
             detail={
-                "measure_id": measure.pk,
                 "kind": measure.kind,
                 "status": measure.status,
                 "covered": len(covered),
@@ -481,14 +496,9 @@ def confirm(actor: Actor, measure_id: int, data: ConfirmIn) -> SupportMeasure:
             start_on=start,
             end_on=end,
             note=data.note,
-        )
-        audit.record(
-            actor,
             category=Category.CHANGE_AMEND,
             function=FUNCTION_CONFIRM,
-            targets=_subject_atenas(measure),
             detail={
-                "measure_id": measure.pk,
                 "status": measure.status,
                 "start_on": start.isoformat(),
                 "end_on": end.isoformat(),
@@ -561,14 +571,9 @@ def extend(actor: Actor, measure_id: int, data: ExtendIn) -> SupportMeasure:
             start_on=new_start,
             end_on=new_end,
             note=data.note,
-        )
-        audit.record(
-            actor,
             category=Category.CHANGE_AMEND,
             function=FUNCTION_EXTEND,
-            targets=_subject_atenas(measure),
             detail={
-                "measure_id": measure.pk,
                 "status": measure.status,
                 "previous_end_on": old_end.isoformat(),
                 "end_on": new_end.isoformat(),
@@ -635,14 +640,9 @@ def terminate(actor: Actor, measure_id: int, data: TerminateIn) -> SupportMeasur
             before,
             end_on=day,
             note=f"{EndReason(data.reason).label}{('：' + data.note) if data.note else ''}",
-        )
-        audit.record(
-            actor,
             category=Category.CHANGE_AMEND,
             function=FUNCTION_TERMINATE,
-            targets=_subject_atenas(measure),
             detail={
-                "measure_id": measure.pk,
                 "status": measure.status,
                 "reason": str(data.reason),
             },
@@ -1130,14 +1130,15 @@ def notice_pdf(actor: Actor, measure_id: int) -> bytes:
     rendered = notice.render_end_notice(measure, issued_on=today())
     with transaction.atomic():
         before = measure.status
-        _event(actor, measure, SupportEvent.Action.NOTICE, before, end_on=measure.end_on)
-        audit.record(
+        _event(
             actor,
+            measure,
+            SupportEvent.Action.NOTICE,
+            before,
+            end_on=measure.end_on,
             category=Category.DOCUMENT_ISSUE,
             function=FUNCTION_NOTICE,
-            targets=_subject_atenas(measure),
             detail={
-                "measure_id": measure.pk,
                 "title": NOTICE_TITLE,
                 "file_name": rendered.file_name,
                 "pages": rendered.pages,
