@@ -69,37 +69,36 @@
     return o;
   }
 
-  function assertionJSON(cred) {
-    var r = cred.response;
+  // The credential as JSON for the server (py_webauthn's parse_*_credential_json): the
+  // common part, then the response fields of an assertion (login) or an attestation (enrol).
+  function credentialJSON(cred, response) {
     return {
       id: cred.id,
       rawId: toB64url(cred.rawId),
       type: cred.type,
       authenticatorAttachment: cred.authenticatorAttachment || null,
       clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
-      response: {
-        clientDataJSON: toB64url(r.clientDataJSON),
-        authenticatorData: toB64url(r.authenticatorData),
-        signature: toB64url(r.signature),
-        userHandle: r.userHandle ? toB64url(r.userHandle) : null
-      }
+      response: response
     };
+  }
+
+  function assertionJSON(cred) {
+    var r = cred.response;
+    return credentialJSON(cred, {
+      clientDataJSON: toB64url(r.clientDataJSON),
+      authenticatorData: toB64url(r.authenticatorData),
+      signature: toB64url(r.signature),
+      userHandle: r.userHandle ? toB64url(r.userHandle) : null
+    });
   }
 
   function attestationJSON(cred) {
     var r = cred.response;
-    return {
-      id: cred.id,
-      rawId: toB64url(cred.rawId),
-      type: cred.type,
-      authenticatorAttachment: cred.authenticatorAttachment || null,
-      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
-      response: {
-        clientDataJSON: toB64url(r.clientDataJSON),
-        attestationObject: toB64url(r.attestationObject),
-        transports: r.getTransports ? r.getTransports() : []
-      }
-    };
+    return credentialJSON(cred, {
+      clientDataJSON: toB64url(r.clientDataJSON),
+      attestationObject: toB64url(r.attestationObject),
+      transports: r.getTransports ? r.getTransports() : []
+    });
   }
 
   function run(block, button) {
