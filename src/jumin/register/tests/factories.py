@@ -102,3 +102,57 @@ def family() -> tuple[Change, list[Resident]]:
             relationship="子",
         ),
     )
+
+
+# A person with every item std 10.4 (j1390) shows or hides per user: 本籍・筆頭者 and 住民票コード
+# (a Japanese resident) and 在留資格等 (a foreign resident).
+HONSEKI = "神奈川県相模原市中央区中央二丁目"
+KOSEKI_HEAD = "相模 太郎"
+RESIDENCE_CARD_NO = "AB12345678CD"
+_coded = itertools.count(1)
+
+
+def japanese_with_every_item() -> Resident:
+    """A committed Japanese resident with 本籍・筆頭者 and a 住民票コード."""
+    import random
+
+    from jumin.core.identifiers import generate_juminhyo_code
+
+    code = generate_juminhyo_code(random.Random(next(_coded) + 1000))
+    _, [resident] = committed_move_in(
+        person(honseki=HONSEKI, koseki_head=KOSEKI_HEAD, juminhyo_code=code)
+    )
+    return Resident.objects.get(pk=resident.pk)
+
+
+def foreigner_with_every_item() -> Resident:
+    """A committed foreign resident (中長期在留者) with every 在留資格等 item."""
+    from jumin.register.procedures import foreign
+
+    today = dt.date.today()
+    data = foreign.ForeignMoveInInput.model_validate(
+        {
+            "occurred_on": today - dt.timedelta(days=2),
+            "notified_on": today,
+            "address": {"address_code": ADDRESS_CODE, "banchi": "2丁目11番15号"},
+            "previous_address": "",
+            "persons": [
+                {
+                    "name_alphabet": "SMITH JOHN",
+                    "name_kana": "スミス ジョン",
+                    "birth_date": "1990-05-06",
+                    "sex": "1",
+                    "relationship": "世帯主",
+                    "nationality": "ニュージーランド",
+                    "foreign_category": "mid_long_term",
+                    "residence_status": "技術・人文知識・国際業務",
+                    "period_of_stay": "3年",
+                    "stay_expires_on": today + dt.timedelta(days=1000),
+                    "residence_card_no": RESIDENCE_CARD_NO,
+                }
+            ],
+        }
+    )
+    change = foreign.submit_foreign_move_in_30_46(clerk(), data, acknowledged=[])
+    change = services.commit_change(reviewer(), change.pk)
+    return Resident.objects.get(atena_no=change.payload["persons"][0]["atena_no"])

@@ -16,19 +16,18 @@ from jumin.accounts.models import Role
 from jumin.accounts.permissions import Perm
 from jumin.accounts.tests.factories import StaffFactory
 from jumin.core.identifiers import generate_juminhyo_code
-from jumin.register import crypto, services
+from jumin.register import crypto
 from jumin.register.models import JuminhyoCodePool
 from jumin.register.procedures import ex_officio as xo
-from jumin.register.procedures import foreign
 from jumin.register.tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date.today()
 BASE = "/api/register"
-HONSEKI = "神奈川県相模原市中央区中央二丁目"
-KOSEKI_HEAD = "相模 太郎"
-CARD = "AB12345678CD"
+HONSEKI = f.HONSEKI
+KOSEKI_HEAD = f.KOSEKI_HEAD
+CARD = f.RESIDENCE_CARD_NO
 READ = (Perm.RESIDENT_READ, Perm.RESIDENT_SEARCH, Perm.CHANGE_DRAFT)
 _n = itertools.count(1)
 
@@ -74,43 +73,8 @@ def ok(response: Any) -> Any:
     return response.json()
 
 
-def japanese() -> Any:
-    code = generate_juminhyo_code(random.Random(next(_n) + 100))
-    _, [person] = f.committed_move_in(
-        f.person(honseki=HONSEKI, koseki_head=KOSEKI_HEAD, juminhyo_code=code)
-    )
-    return person
-
-
-def foreigner() -> Any:
-    data = foreign.ForeignMoveInInput.model_validate(
-        {
-            "occurred_on": TODAY - dt.timedelta(days=2),
-            "notified_on": TODAY,
-            "address": {"address_code": f.ADDRESS_CODE, "banchi": "2丁目11番15号"},
-            "previous_address": "",
-            "persons": [
-                {
-                    "name_alphabet": "SMITH JOHN",
-                    "name_kana": "スミス ジョン",
-                    "birth_date": "1990-05-06",
-                    "sex": "1",
-                    "relationship": "世帯主",
-                    "nationality": "ニュージーランド",
-                    "foreign_category": "mid_long_term",
-                    "residence_status": "技術・人文知識・国際業務",
-                    "period_of_stay": "3年",
-                    "stay_expires_on": TODAY + dt.timedelta(days=1000),
-                    "residence_card_no": CARD,
-                }
-            ],
-        }
-    )
-    change = foreign.submit_foreign_move_in_30_46(f.clerk(), data, acknowledged=[])
-    change = services.commit_change(f.reviewer(), change.pk)
-    from jumin.register.models import Resident
-
-    return Resident.objects.get(atena_no=change.payload["persons"][0]["atena_no"])
+japanese = f.japanese_with_every_item
+foreigner = f.foreigner_with_every_item
 
 
 def records_of(client: Any, person: Any) -> list[tuple[str, dict[str, Any]]]:

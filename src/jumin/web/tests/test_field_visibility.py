@@ -21,17 +21,16 @@ from jumin.accounts.tests.factories import StaffFactory
 from jumin.core.identifiers import generate_juminhyo_code
 from jumin.jukinet.tests.conftest import cs_env  # noqa: F401 - fixture
 from jumin.register import crypto, reads
-from jumin.register.models import JuminhyoCodePool, Resident
+from jumin.register.models import JuminhyoCodePool
 from jumin.register.procedures import ex_officio as xo
-from jumin.register.procedures import foreign
 from jumin.register.tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date.today()
-HONSEKI = "神奈川県相模原市中央区中央二丁目"
+HONSEKI = f.HONSEKI
 NEW_HONSEKI = "東京都千代田区千代田一番"
-KOSEKI_HEAD = "相模 太郎"
+KOSEKI_HEAD = f.KOSEKI_HEAD
 BASE = (Perm.RESIDENT_READ, Perm.RESIDENT_SEARCH)
 _roles = itertools.count(1)
 
@@ -71,43 +70,8 @@ def html(response: Any) -> str:
     return response.content.decode()
 
 
-def japanese() -> Resident:
-    code = generate_juminhyo_code(random.Random(next(_roles)))
-    _, [head] = f.committed_move_in(
-        f.person(honseki=HONSEKI, koseki_head=KOSEKI_HEAD, juminhyo_code=code)
-    )
-    return Resident.objects.get(pk=head.pk)
-
-
-def foreigner() -> Resident:
-    data = foreign.ForeignMoveInInput.model_validate(
-        {
-            "occurred_on": TODAY - dt.timedelta(days=2),
-            "notified_on": TODAY,
-            "address": {"address_code": f.ADDRESS_CODE, "banchi": "2丁目11番15号"},
-            "previous_address": "",
-            "persons": [
-                {
-                    "name_alphabet": "SMITH JOHN",
-                    "name_kana": "スミス ジョン",
-                    "birth_date": "1990-05-06",
-                    "sex": "1",
-                    "relationship": "世帯主",
-                    "nationality": "ニュージーランド",
-                    "foreign_category": "mid_long_term",
-                    "residence_status": "技術・人文知識・国際業務",
-                    "period_of_stay": "3年",
-                    "stay_expires_on": TODAY + dt.timedelta(days=1000),
-                    "residence_card_no": "AB12345678CD",
-                }
-            ],
-        }
-    )
-    change = foreign.submit_foreign_move_in_30_46(f.clerk(), data, acknowledged=[])
-    from jumin.register import services
-
-    change = services.commit_change(f.reviewer(), change.pk)
-    return Resident.objects.get(atena_no=change.payload["persons"][0]["atena_no"])
+japanese = f.japanese_with_every_item
+foreigner = f.foreigner_with_every_item
 
 
 # --------------------------------------------------------------------------- the table
