@@ -422,6 +422,29 @@ def _draft(session: Session, procedure: str, data: dict[str, Any]) -> int:
     raise ScenarioFailed(f"{procedure}: draft refused")
 
 
+def _move_out(
+    clerk: Session, reviewer: Session, to: City, atenas: list[str], *, today: str, card: bool
+) -> None:
+    """A 転出 to city ``to`` entered by ``clerk`` and committed by ``reviewer``: 特例転出 when
+    ``card`` (the 転出証明書情報 goes through the CS), else the paper certificate."""
+    change_id = _draft(
+        clerk,
+        "move_out",
+        {
+            "planned_on": today,
+            "notified_on": today,
+            "destination": {
+                "kind": "domestic",
+                "municipality_code": to.code,
+                "address": f"{to.name}内",
+            },
+            "persons": atenas,
+            "card_move_out": card,
+        },
+    )
+    _commit(reviewer, change_id)
+
+
 def _commit(session: Session, change_id: int) -> dict[str, Any]:
     status, body = session.api("POST", f"/register/changes/{change_id}/commit", {})
     expect(status == 200, f"異動 {change_id} の本登録", body)
@@ -530,22 +553,7 @@ def family_move(a: City, b: City, netsim: Netsim, say: Say, result: Result) -> N
     say(f"   {a.name}: residents with 住民票コード and 個人番号; identity sent ({_line(out)})")
 
     # 2. A: 特例転出 (planned move-out to B), committed; the CS sends the 転出証明書情報
-    change_id = _draft(
-        a_clerk,
-        "move_out",
-        {
-            "planned_on": today,
-            "notified_on": today,
-            "destination": {
-                "kind": "domestic",
-                "municipality_code": b.code,
-                "address": f"{b.name}内",
-            },
-            "persons": result.a_atena,
-            "card_move_out": True,
-        },
-    )
-    _commit(a_review, change_id)
+    _move_out(a_clerk, a_review, b, result.a_atena, today=today, card=True)
     planned = [_resident(a_review, atena)["record"] for atena in result.a_atena]
     expect(
         all(r.get("moved_out_planned_on") == today for r in planned),
@@ -729,22 +737,7 @@ def paper_move(a: City, b: City, netsim: Netsim, say: Say, result: Result) -> No
     }
     result.paper_code = person["juminhyo_code"]
     (atena,) = _move_in_from_abroad(a_clerk, a_review, [person])
-    change_id = _draft(
-        a_clerk,
-        "move_out",
-        {
-            "planned_on": today,
-            "notified_on": today,
-            "destination": {
-                "kind": "domestic",
-                "municipality_code": b.code,
-                "address": f"{b.name}内",
-            },
-            "persons": [atena],
-            "card_move_out": False,
-        },
-    )
-    _commit(a_review, change_id)
+    _move_out(a_clerk, a_review, b, [atena], today=today, card=False)
     a.deliver()
     say(f"8. 紙の転出証明書: {a.name} で通常の転出を本登録し、本人が転出証明書を持参")
     change_id = _draft(
