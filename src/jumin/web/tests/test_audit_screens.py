@@ -18,6 +18,16 @@ from jumin.audit.models import AuditSettings, Category, OperationLogEntry, Outco
 
 pytestmark = pytest.mark.django_db
 JST = ZoneInfo("Asia/Tokyo")
+# The clock of everything the screens log themselves (the auditor's own reads): a weekday
+# morning outside every period the tests ask about — else a run at night or on a holiday
+# sees its own reads in the 深夜・休業日 report. Entries of a test's own make use ``_at``.
+SCREEN_CLOCK = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock():
+    with mock.patch("django.utils.timezone.now", return_value=SCREEN_CLOCK):
+        yield
 
 
 def _login(client, role: str, **kwargs):
